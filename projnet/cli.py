@@ -1,0 +1,198 @@
+"""The `projnet` command line: thin verbs over the library.
+
+Errors reach the user as one line on stderr with exit code 1 (domain) or 2 (usage); set
+PROJNET_DEBUG=1 for the traceback. TensorFlow is imported only by the commands that train or export.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+import typer.core
+from rich.console import Console
+from rich.table import Table
+
+from projnet.errors import ProjnetError
+
+try:  # typer 0.2x vendors its own click; older typer uses the click package
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click.exceptions import ClickException
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before any lazy TensorFlow import: keep logs quiet
+
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def _debug() -> bool:
+    return os.environ.get("PROJNET_DEBUG") == "1"
+
+
+class OneLineErrorGroup(typer.core.TyperGroup):
+    """Turn every expected failure into one line on stderr and an exit code; tracebacks only on PROJNET_DEBUG=1."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+        except ClickException as exc:  # usage errors (exit 2) and click's own file errors (exit 1)
+            if _debug():
+                raise
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except ProjnetError as exc:
+            if _debug():
+                raise
+            typer.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            typer.echo("error: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+app = typer.Typer(cls=OneLineErrorGroup, add_completion=False, no_args_is_help=True,
+                  pretty_exceptions_enable=False, rich_markup_mode=None,
+                  help="Train a trainer and a projection-network student jointly; ship the student as .tflite.")
+
+# Shared options, defined once so every command spells them the same way.
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML file of settings.", dir_okay=False)]
+SetOptions = Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting: key=value (repeatable).")]
+JsonOut = Annotated[Optional[Path], typer.Option("--json", help="Also write the figures to this JSON file.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")]
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Extra directory to search for data files.")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
+
+
+def _write_json(path: Path | None, obj: Any, overwrite: bool) -> None:
+    if path is None:
+        return
+    from projnet.atomic_io import atomic_write_json
+
+    if path.exists() and not overwrite:
+        raise ProjnetError(f"{path} already exists; pass --overwrite to replace it")
+    atomic_write_json(path, obj)
+
+
+@app.command("train-and-export")
+def train_and_export_command(
+    dataset: Annotated[Optional[str], typer.Option(help="Data set name (see `projnet datasets`).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Run directory [default: runs/<dataset>-<time>].")] = None,
+    config: ConfigFile = None,
+    set_: SetOptions = None,
+    data_dir: DataDir = None,
+    overwrite: Overwrite = False,
+    quiet: Quiet = False,
+) -> None:
+    """Train trainer and student jointly, export the student as .tflite, benchmark, report."""
+    from projnet.config import resolve_config
+    from projnet.data import dataset_defaults
+    from projnet.run import train_and_export
+    from projnet.run_dir import default_run_dir
+    from projnet.run_report import rich_table
+
+    settings = ([f"data.dataset={dataset}"] if dataset else []) + list(set_ or [])
+    if data_dir is not None:
+        settings.append(f"data.data_dir={data_dir}")
+    run_config = resolve_config(config, settings, dataset_defaults)
+    out = out or default_run_dir(run_config.data.dataset)
+    metrics = train_and_export(run_config, out, overwrite=overwrite, show_progress=not quiet)
+    stdout.print(rich_table(metrics))
+    stdout.print(f"run directory: {out}  (report: {out / 'report.md'})")
+
+
+@app.command("export")
+def export_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory made by train-and-export.")],
+    quiet: Quiet = False,
+) -> None:
+    """Re-export a run directory's student and trainer to .tflite and re-benchmark them."""
+    from projnet.run import export_existing_run
+    from projnet.run_report import rich_table
+
+    stdout.print(rich_table(export_existing_run(run_dir, show_progress=not quiet)))
+
+
+@app.command("bench")
+def bench_command(
+    models: Annotated[list[Path], typer.Argument(help=".tflite files to benchmark.")],
+    threads: Annotated[int, typer.Option(min=1, help="Interpreter threads.")] = 1,
+    min_time: Annotated[float, typer.Option(min=0.01, help="Seconds of timed runs, at least.")] = 1.0,
+    warmup: Annotated[int, typer.Option(min=0, help="Untimed runs first.")] = 20,
+    json_out: JsonOut = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Latency percentiles and peak memory of .tflite models, each in its own process."""
+    from projnet.device_bench.local import bench_in_subprocess
+    from projnet.device_bench.model_file import read_model
+    from projnet.device_bench.runner import BenchSettings
+
+    for model in models:
+        read_model(model)  # refuse a bad file before spending time on the others
+    if json_out is not None and json_out.exists() and not overwrite:
+        raise ProjnetError(f"{json_out} already exists; pass --overwrite to replace it")
+    settings = BenchSettings(threads=threads, min_time_s=min_time, warmup_runs=warmup)
+    results = [bench_in_subprocess(m, settings) for m in models]
+    table = Table(title=f"device_bench ({results[0]['runtime']}, {threads} thread(s))")
+    for column in ("model", "size", "init", "p50", "p90", "p99", "peak RSS", "runs"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for r in results:
+        lat = r["latency_us"]
+        table.add_row(r["model"], f"{r['size_bytes'] / 1024:.1f} KB", f"{r['init_ms']:.1f} ms",
+                      f"{lat['p50']:.1f} us", f"{lat['p90']:.1f} us", f"{lat['p99']:.1f} us",
+                      f"{r['peak_rss_mb']:.1f} MB", str(r["runs"]))
+    stdout.print(table)
+    _write_json(json_out, results, overwrite)
+
+
+@app.command("inspect")
+def inspect_command(
+    model: Annotated[Path, typer.Argument(help="A .tflite file.")],
+    json_out: JsonOut = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Operators, input/output shapes, dtypes and quantization of a .tflite model."""
+    from projnet.device_bench.inspect_model import describe_model
+
+    info = describe_model(model)
+    stdout.print(f"{info['model']}: {info['size_bytes']} bytes, {len(info['ops'])} ops")
+    stdout.print("ops: " + ", ".join(f"{name} x{count}" for name, count in info["op_counts"].items()))
+    if info["non_builtin_ops"]:
+        stdout.print(f"non-builtin ops: {', '.join(info['non_builtin_ops'])}")
+    table = Table()
+    for column in ("io", "name", "shape", "dtype", "scale", "zero point"):
+        table.add_column(column)
+    for kind in ("inputs", "outputs"):
+        for t in info[kind]:
+            q = t["quantization"] or {}
+            table.add_row(kind[:-1], t["name"], str(t["shape"]), t["dtype"], f"{q.get('scale', '-')}",
+                          f"{q.get('zero_point', '-')}")
+    stdout.print(table)
+    _write_json(json_out, info, overwrite)
+
+
+@app.command("datasets")
+def datasets_command(data_dir: DataDir = None) -> None:
+    """Data sets projnet knows, whether each is available here, and where it was found."""
+    from projnet.config import DataConfig
+    from projnet.data import describe_datasets
+
+    table = Table()
+    for column in ("name", "available", "where", "description"):
+        table.add_column(column)
+    for row in describe_datasets(DataConfig(data_dir=str(data_dir or ""))):
+        table.add_row(row["name"], "yes" if row["available"] else "no", row["where"], row["description"])
+    stdout.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

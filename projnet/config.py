@@ -1,0 +1,262 @@
+"""Every setting of a run as dataclasses, loaded from TOML and overridable with `--set key=value`.
+
+Resolution order, later wins: dataclass defaults -> the data set's own defaults (sized per data
+set) -> the TOML file -> `--set` overrides. `resolve_config` is the one entry point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from projnet.errors import UsageError
+
+MAX_NUM_FUNCTIONS = 1024  # T: beyond this the projection alone outgrows any on-device budget
+MAX_BITS_PER_FUNCTION = 32  # d: TFLite's LSH_PROJECTION caps d at 32; keep one range for all backends
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "digits"  # the bundled scikit-learn digits: always available, trains in seconds
+    data_dir: str = ""  # extra directory searched first for data files ("" = only the standard places)
+    validation_fraction: float = 0.1  # of the training data, for per-epoch validation
+    test_fraction: float = 0.2  # only for data sets without an official test split
+    split_seed: int = 0  # fixed so that every run of a data set sees the same splits
+
+
+@dataclass
+class ProjectionConfig:
+    backend: str = "dense"  # stored random hyperplanes: the baseline projection
+    num_functions: int = 20  # T projection functions ...
+    bits_per_function: int = 8  # ... of d bits each: T * d bits feed the student
+    seed: int = 1  # derives the hyperplanes; stored with the model, so export needs no seed
+    center_inputs: bool = True  # hyperplanes through the training mean: pixel data is all >= 0
+
+
+@dataclass
+class StudentConfig:
+    hidden: list[int] = field(default_factory=lambda: [48])  # one small layer keeps digits under 32 KB
+
+
+@dataclass
+class TrainerConfig:
+    architecture: str = "mlp"  # "mlp" or "cnn"
+    hidden: list[int] = field(default_factory=lambda: [512, 256])  # MLP widths: big next to the student
+    dropout: float = 0.2  # the trainer is over-parameterised for digits; dropout keeps it honest
+
+
+@dataclass
+class ObjectiveConfig:
+    trainer_weight: float = 1.0  # l1: CE(labels, trainer)
+    student_weight: float = 1.0  # l2: CE(labels, student)
+    distill_weight: float = 1.0  # l3: T^2 KL(trainer || student), the ProjectionNet coupling
+    temperature: float = 2.0  # softens the trainer's outputs so the student sees class similarity
+    distill_into_trainer: bool = False  # stop-gradient by default: the student must not drag the trainer
+
+
+@dataclass
+class TrainConfig:
+    engine: str = "bp"  # plain backprop through the trainer
+    epochs: int = 40  # digits converges in about 30; the validation curve in the report shows it
+    batch_size: int = 64
+    learning_rate: float = 1e-3  # Adam's usual default, for both networks
+    seed: int = 0  # initialisation and data order
+
+
+@dataclass
+class ExportConfig:
+    representative_samples: int = 500  # int8 calibration draws from the training split
+    min_representative_samples: int = 20  # fewer than this and the int8 ranges are guesses
+
+
+@dataclass
+class BenchConfig:
+    threads: int = 1  # one thread: what a phone gives a background model
+    min_time_s: float = 1.0  # timed runs go on at least this long
+    warmup_runs: int = 20
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    projection: ProjectionConfig = field(default_factory=ProjectionConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    bench: BenchConfig = field(default_factory=BenchConfig)
+
+    def validate(self) -> "RunConfig":
+        """Refuse values that are well-typed but make no sense, naming the key and the value."""
+        checks = [
+            ("projection.num_functions", 1 <= self.projection.num_functions <= MAX_NUM_FUNCTIONS,
+             f"between 1 and {MAX_NUM_FUNCTIONS}"),
+            ("projection.bits_per_function", 1 <= self.projection.bits_per_function <= MAX_BITS_PER_FUNCTION,
+             f"between 1 and {MAX_BITS_PER_FUNCTION}"),
+            ("projection.backend", self.projection.backend in ("dense",), "one of: dense"),
+            ("trainer.architecture", self.trainer.architecture in ("mlp", "cnn"), "one of: mlp, cnn"),
+            ("trainer.dropout", 0.0 <= self.trainer.dropout < 1.0, "in [0, 1)"),
+            ("train.engine", self.train.engine in ("bp",), "one of: bp"),
+            ("train.epochs", self.train.epochs >= 1, "at least 1"),
+            ("train.batch_size", self.train.batch_size >= 1, "at least 1"),
+            ("train.learning_rate", 0.0 < self.train.learning_rate < math.inf, "positive"),
+            ("objective.temperature", 0.0 < self.objective.temperature < math.inf, "positive"),
+            ("data.validation_fraction", 0.0 < self.data.validation_fraction < 0.5, "in (0, 0.5)"),
+            ("data.test_fraction", 0.0 < self.data.test_fraction < 0.5, "in (0, 0.5)"),
+            ("export.representative_samples", self.export.representative_samples >= 1, "at least 1"),
+            ("bench.threads", self.bench.threads >= 1, "at least 1"),
+            ("bench.min_time_s", self.bench.min_time_s > 0, "positive"),
+        ]
+        checks += [(f"student.hidden", all(h >= 1 for h in self.student.hidden), "a list of positive widths"),
+                   (f"trainer.hidden", all(h >= 1 for h in self.trainer.hidden) and self.trainer.hidden,
+                    "a non-empty list of positive widths")]
+        for w in ("trainer_weight", "student_weight", "distill_weight"):
+            checks.append((f"objective.{w}", getattr(self.objective, w) >= 0, "non-negative"))
+        for key, ok, expected in checks:
+            if not ok:
+                raise UsageError(f"{key} must be {expected}. Received: {key}={get_key(self, key)!r}")
+        return self
+
+    @property
+    def num_bits(self) -> int:
+        return self.projection.num_functions * self.projection.bits_per_function
+
+
+def _sections(config: RunConfig) -> dict[str, Any]:
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+
+
+def get_key(config: RunConfig, key: str) -> Any:
+    section, name = key.split(".", 1)
+    return getattr(getattr(config, section), name)
+
+
+def known_keys() -> list[str]:
+    return [f"{s}.{f.name}" for s, sec in _sections(RunConfig()).items() for f in dataclasses.fields(sec)]
+
+
+def _field_type(config: RunConfig, key: str) -> Any:
+    section, _, name = key.partition(".")
+    if section not in _sections(config) or "." in name:
+        raise UsageError(f"unknown setting {key!r}; known settings: {', '.join(known_keys())}")
+    hints = typing.get_type_hints(type(getattr(config, section)))
+    if name not in hints:
+        raise UsageError(f"unknown setting {key!r}; known settings: {', '.join(known_keys())}")
+    return hints[name]
+
+
+def _coerce(key: str, value: Any, expected: Any) -> Any:
+    """Check a parsed value against the field's type; ints are accepted where floats are expected."""
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if typing.get_origin(expected) is list:
+        (item,) = typing.get_args(expected)
+        if isinstance(value, list) and all(isinstance(v, item) and not isinstance(v, bool) for v in value):
+            return list(value)
+    elif isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        return value
+    name = getattr(expected, "__name__", str(expected))
+    raise UsageError(f"{key} expects {name}. Received: {key}={value!r}")
+
+
+def parse_set_value(key: str, text: str, expected: Any) -> Any:
+    """Parse the right-hand side of `--set key=value` as a TOML value; bare words are strings."""
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    if expected is str and not isinstance(value, str):
+        value = text  # `--set data.dataset=123` names a string, however it looks
+    return _coerce(key, value, expected)
+
+
+def _flatten_toml(doc: dict[str, Any], source: str) -> dict[str, Any]:
+    flat = {}
+    for section, body in doc.items():
+        if not isinstance(body, dict):
+            raise UsageError(f"{source}: top-level key {section!r} must be a [section] table")
+        for name, value in body.items():
+            flat[f"{section}.{name}"] = value
+    return flat
+
+
+def load_toml_settings(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"config file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+    return _flatten_toml(doc, str(path))
+
+
+def parse_set_options(assignments: list[str]) -> dict[str, str]:
+    settings = {}
+    for item in assignments:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set expects key=value. Received: {item!r}")
+        settings[key.strip()] = text.strip()
+    return settings
+
+
+def resolve_config(
+    config_file: str | Path | None = None,
+    set_options: list[str] | None = None,
+    dataset_defaults: typing.Callable[[str], dict[str, Any]] | None = None,
+) -> RunConfig:
+    """Build the RunConfig from defaults, per-data-set defaults, a TOML file and `--set` overrides."""
+    file_settings = load_toml_settings(config_file) if config_file else {}
+    cli_settings = parse_set_options(set_options or [])
+    config = RunConfig()
+    for key in list(file_settings) + list(cli_settings):
+        _field_type(config, key)  # refuse unknown keys before any work
+    dataset = cli_settings.get("data.dataset", file_settings.get("data.dataset", config.data.dataset))
+    if dataset_defaults is not None:
+        for key, value in dataset_defaults(str(dataset)).items():
+            apply_setting(config, key, value)
+    for key, value in file_settings.items():
+        apply_setting(config, key, value)
+    for key, text in cli_settings.items():
+        apply_setting(config, key, parse_set_value(key, text, _field_type(config, key)))
+    return config.validate()
+
+
+def apply_setting(config: RunConfig, key: str, value: Any) -> None:
+    expected = _field_type(config, key)
+    section, name = key.split(".", 1)
+    setattr(getattr(config, section), name, _coerce(key, value, expected))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def config_to_toml(config: RunConfig) -> str:
+    """The resolved config as TOML that `--config` reads back to an equal RunConfig."""
+    lines = []
+    for section, body in _sections(config).items():
+        lines.append(f"[{section}]")
+        lines += [f"{f.name} = {_toml_value(getattr(body, f.name))}" for f in dataclasses.fields(body)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def config_from_toml(path: str | Path) -> RunConfig:
+    config = RunConfig()
+    for key, value in load_toml_settings(path).items():
+        apply_setting(config, key, value)
+    return config.validate()

@@ -1,0 +1,57 @@
+"""The registry of data sets: one entry per name, with its loader, its locator and its defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from projnet.config import DataConfig
+from projnet.data import digits, fashion_mnist
+from projnet.data.splits import DatasetSplits
+from projnet.errors import UsageError
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    name: str
+    description: str
+    load: Callable[[DataConfig], DatasetSplits]
+    locate: Callable[[DataConfig], str]  # where the data is, or "" when it is not on this machine
+    how_to_get: Callable[[DataConfig], str]
+    defaults: dict[str, Any]  # config overrides that size the models for this data set
+
+
+DATASETS: dict[str, DatasetEntry] = {
+    "digits": DatasetEntry(
+        "digits", "8x8 handwritten digits, 10 classes, 1,797 images (scikit-learn, bundled)",
+        digits.load_digits, digits.locate_digits, lambda data: "bundled with scikit-learn",
+        digits.DIGITS_DEFAULTS),
+    "fashion_mnist": DatasetEntry(
+        "fashion_mnist", "28x28 clothing images, 10 classes, 60,000 + 10,000 official test",
+        fashion_mnist.load_fashion_mnist, fashion_mnist.locate_fashion_mnist,
+        fashion_mnist.missing_message, fashion_mnist.FASHION_DEFAULTS),
+}
+
+
+def _entry(name: str) -> DatasetEntry:
+    if name not in DATASETS:
+        raise UsageError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def dataset_defaults(name: str) -> dict[str, Any]:
+    return dict(_entry(name).defaults)
+
+
+def load_dataset(data: DataConfig) -> DatasetSplits:
+    return _entry(data.dataset).load(data)
+
+
+def describe_datasets(data: DataConfig) -> list[dict[str, str]]:
+    """One row per data set: whether it is available here and where it was found (or how to get it)."""
+    rows = []
+    for entry in DATASETS.values():
+        where = entry.locate(data)
+        rows.append({"name": entry.name, "available": bool(where), "where": where or entry.how_to_get(data),
+                     "description": entry.description})
+    return rows

@@ -1,0 +1,44 @@
+"""Fixed-seed splits, so that every run of a data set trains, validates and tests on the same rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DatasetSplits:
+    """Flat float32 features in [0, 1] and int labels, split three ways."""
+
+    name: str
+    x_train: np.ndarray  # (n_train, features) float32
+    y_train: np.ndarray  # (n_train,) int32
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, int, int]  # (height, width, channels): what a CNN trainer reshapes to
+    source: str  # where the data was read from, for the report
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def num_features(self) -> int:
+        return int(self.x_train.shape[1])
+
+
+def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (kept, held_out): `fraction` of every class held out, chosen with a fixed seed."""
+    rng = np.random.default_rng(seed)
+    held = []
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        rng.shuffle(members)
+        held.append(members[: int(round(fraction * len(members)))])
+    held_out = np.sort(np.concatenate(held))
+    kept = np.setdiff1d(np.arange(len(y)), held_out)
+    return rng.permutation(kept), rng.permutation(held_out)

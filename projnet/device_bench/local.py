@@ -1,0 +1,33 @@
+"""Run the benchmark in a fresh Python process per model on this machine and read its JSON back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from projnet.device_bench.runner import BenchSettings
+from projnet.errors import ProjnetError
+
+
+def bench_in_subprocess(model_path: str | Path, settings: BenchSettings = BenchSettings(),
+                        timeout_s: float = 600.0) -> dict:
+    """A child process per model, so its peak RSS is that model's runtime, never the caller's TensorFlow."""
+    command = [sys.executable, "-m", "projnet.device_bench", str(model_path),
+               "--threads", str(settings.threads), "--min-time", str(settings.min_time_s),
+               "--warmup", str(settings.warmup_runs), "--json", "-"]
+    if not settings.use_xnnpack:
+        command.append("--no-xnnpack")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env)
+    except subprocess.TimeoutExpired:
+        raise ProjnetError(f"benchmark of {model_path} did not finish within {timeout_s:.0f} s") from None
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.startswith("error: ")]
+        reason = lines[-1][len("error: "):] if lines else (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ProjnetError(reason)
+    (result,) = json.loads(done.stdout)
+    return result

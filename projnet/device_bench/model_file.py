@@ -1,0 +1,61 @@
+"""Read and check a .tflite file, and list its operators, without TensorFlow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from projnet.errors import ProjnetError
+
+TFLITE_IDENTIFIER = b"TFL3"  # flatbuffer file identifier at bytes 4..8 of every TFLite model
+CUSTOM_OPCODE = 32  # BuiltinOperator.CUSTOM: Flex (select TF) ops are custom ops named "Flex..."
+
+
+def read_model(path: str | Path) -> bytes:
+    """The model's bytes, or a one-line error for a missing, empty, non-TFLite or truncated file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ProjnetError(f"model file not found: {path}")
+    data = path.read_bytes()
+    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
+        raise ProjnetError(f"{path} is not a TFLite model (no 'TFL3' flatbuffer identifier)")
+    root = int.from_bytes(data[0:4], "little")
+    if root + 4 > len(data):
+        raise ProjnetError(f"{path} is truncated ({len(data)} bytes; the flatbuffer points past its end)")
+    return data
+
+
+def _schema():
+    try:
+        from ai_edge_litert import schema_py_generated
+    except ImportError:
+        try:
+            from tensorflow.lite.python import schema_py_generated  # only where TF is already the runtime
+        except ImportError:
+            return None
+    return schema_py_generated
+
+
+def model_ops(data: bytes, where: str = "model") -> list[dict]:
+    """Every operator in the main subgraph, in execution order: {"name", "builtin"}.
+
+    Read from the flatbuffer's operator codes, not from an interpreter, because interpreters fold
+    delegated ops into one DELEGATE node. A damaged flatbuffer is reported as such.
+    """
+    schema = _schema()
+    if schema is None:
+        raise ProjnetError("reading operators needs ai-edge-litert's flatbuffer schema: pip install ai-edge-litert")
+    try:
+        model = schema.Model.GetRootAsModel(data, 0)
+        names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+        codes = []
+        for i in range(model.OperatorCodesLength()):
+            code = model.OperatorCodes(i)
+            builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+            if builtin == CUSTOM_OPCODE:
+                codes.append({"name": (code.CustomCode() or b"?").decode(), "builtin": False})
+            else:
+                codes.append({"name": names.get(builtin, f"BUILTIN_{builtin}"), "builtin": True})
+        graph = model.Subgraphs(0)
+        return [codes[graph.Operators(i).OpcodeIndex()] for i in range(graph.OperatorsLength())]
+    except Exception as exc:  # flatbuffers follows raw offsets: a damaged file raises anything
+        raise ProjnetError(f"{where} is a damaged TFLite flatbuffer ({type(exc).__name__})") from None

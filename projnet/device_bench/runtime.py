@@ -1,0 +1,42 @@
+"""Find a TFLite interpreter: ai_edge_litert, else tflite_runtime, else tf.lite (slow to import, deprecated)."""
+
+from __future__ import annotations
+
+import importlib
+
+from projnet.errors import ProjnetError
+
+RUNTIMES = (
+    ("ai_edge_litert", "ai_edge_litert.interpreter"),
+    ("tflite_runtime", "tflite_runtime.interpreter"),
+    ("tensorflow.lite", "tensorflow.lite.python.interpreter"),
+)
+INSTALL_HINT = "no TFLite runtime installed: run pip install ai-edge-litert (or pip install 'projnet[device]')"
+
+
+def load_runtime(preferred: str | None = None):
+    """Return (runtime name, interpreter module) for the first runtime that imports."""
+    candidates = [r for r in RUNTIMES if preferred in (None, r[0])]
+    if not candidates:
+        raise ProjnetError(f"unknown runtime {preferred!r}; known: {', '.join(r[0] for r in RUNTIMES)}")
+    for name, module_name in candidates:
+        try:
+            return name, importlib.import_module(module_name)
+        except ImportError:
+            continue
+    raise ProjnetError(INSTALL_HINT if preferred is None else f"runtime {preferred} is not installed")
+
+
+def make_interpreter(model_content: bytes, threads: int = 1, use_xnnpack: bool = True, runtime: str | None = None):
+    """(runtime name, allocated interpreter) for a model held in memory."""
+    name, module = load_runtime(runtime)
+    kwargs = {"model_content": model_content, "num_threads": threads}
+    if not use_xnnpack:
+        kwargs["experimental_op_resolver_type"] = module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    try:
+        interpreter = module.Interpreter(**kwargs)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ProjnetError(f"{name} cannot load the model: {first_line}") from None
+    return name, interpreter

@@ -1,0 +1,81 @@
+"""Keras 3 model -> .tflite bytes, builtin ops only (no Flex, no custom ops), float or full-integer int8.
+
+`TFLiteConverter.from_keras_model` is the route checked on this machine; never
+`from_concrete_functions([cf], model)`, whose output is silently NaN (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from projnet.device_bench.model_file import model_ops
+from projnet.errors import ProjnetError
+
+
+@contextlib.contextmanager
+def captured_native_output():
+    """Silence the converter's C++ and Python chatter; yield a callable giving what it printed."""
+    captured = io.StringIO()
+    with tempfile.TemporaryFile(mode="w+b") as sink, contextlib.redirect_stdout(captured):
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        def read() -> str:
+            sink.seek(0)
+            return captured.getvalue() + sink.read().decode(errors="replace")
+
+        try:
+            yield read
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _convert(converter: tf.lite.TFLiteConverter, what: str) -> bytes:
+    converter.allow_custom_ops = False
+    with captured_native_output() as output:
+        try:
+            model = converter.convert()
+        except Exception as exc:  # the converter raises ConverterError and plain exceptions alike
+            log = output()
+        else:
+            log = None
+    if log is not None:
+        reason = next((line.strip() for line in (str(exc) + "\n" + log).splitlines()
+                       if "error" in line.lower()), str(exc).strip().splitlines()[0])
+        raise ProjnetError(f"cannot convert {what} to builtin TFLite ops: {reason}")
+    require_builtin_ops(model, what)
+    return model
+
+
+def require_builtin_ops(model: bytes, what: str) -> list[str]:
+    """Refuse a model that would need Flex (select TF) or custom ops on the device."""
+    ops = model_ops(model, where=what)
+    foreign = sorted({op["name"] for op in ops if not op["builtin"]})
+    if foreign:
+        raise ProjnetError(f"{what} needs non-builtin ops ({', '.join(foreign)}); "
+                           f"a stock TFLite runtime cannot run it")
+    return [op["name"] for op in ops]
+
+
+def convert_float(model: keras.Model, what: str = "model") -> bytes:
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    return _convert(converter, what)
+
+
+def convert_int8(model: keras.Model, representative: np.ndarray, what: str = "model") -> bytes:
+    """Full-integer int8: int8 weights and activations, int8 input and output tensors."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([row[None, :]] for row in representative.astype(np.float32))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return _convert(converter, what)

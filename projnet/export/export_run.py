@@ -1,0 +1,97 @@
+"""Export a trained run: student -> float and int8 .tflite, trainer -> float baseline; check, measure, report."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from projnet import run_dir as names
+from projnet.atomic_io import atomic_write_bytes, atomic_write_json
+from projnet.config import RunConfig
+from projnet.data.splits import DatasetSplits
+from projnet.device_bench.local import bench_in_subprocess
+from projnet.device_bench.runner import BenchSettings
+from projnet.errors import ProjnetError
+from projnet.export.converter import convert_float, convert_int8, require_builtin_ops
+from projnet.export.tflite_eval import run_tflite
+from projnet.progress import progress_bar
+from projnet.projection.student import projection_submodel
+from projnet.run_report import write_report
+
+
+def representative_rows(splits: DatasetSplits, config: RunConfig) -> np.ndarray:
+    """Calibration inputs for int8, drawn from the training split with a fixed seed."""
+    wanted = config.export.representative_samples
+    if min(wanted, len(splits.x_train)) < config.export.min_representative_samples:
+        raise ProjnetError(f"int8 calibration needs at least {config.export.min_representative_samples} "
+                           f"representative samples; got {min(wanted, len(splits.x_train))}")
+    rng = np.random.default_rng(config.data.split_seed)
+    return splits.x_train[rng.permutation(len(splits.x_train))[:wanted]]
+
+
+def keras_logits(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model.predict(x, batch_size=1024, verbose=0))
+
+
+def bit_flip_rate(student: keras.Model, x: np.ndarray, representative: np.ndarray, int8: bool) -> float:
+    """Fraction of projection bits where the .tflite of the bits-only student differs from Keras."""
+    bits_model = projection_submodel(student)
+    model = convert_int8(bits_model, representative, "projection") if int8 else convert_float(bits_model, "projection")
+    expected = keras_logits(bits_model, x) > 0.5
+    return float(np.mean((run_tflite(model, x) > 0.5) != expected))
+
+
+def evaluate_student_tflite(model: bytes, splits: DatasetSplits, keras_pred: np.ndarray) -> dict:
+    pred = run_tflite(model, splits.x_test).argmax(axis=1)
+    return {"accuracy": float(np.mean(pred == splits.y_test)), "agreement": float(np.mean(pred == keras_pred))}
+
+
+def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer: keras.Model,
+               student: keras.Model, show_progress: bool = True) -> dict:
+    """Write the three .tflite files, metrics.json and report.md into `run_dir`; returns the metrics."""
+    representative = representative_rows(splits, config)
+    bench_settings = BenchSettings(threads=config.bench.threads, min_time_s=config.bench.min_time_s,
+                                   warmup_runs=config.bench.warmup_runs)
+    student_pred = keras_logits(student, splits.x_test).argmax(axis=1)
+    trainer_pred = keras_logits(trainer, splits.x_test).argmax(axis=1)
+    metrics: dict = {
+        "dataset": splits.name,
+        "trainer": {"accuracy": float(np.mean(trainer_pred == splits.y_test)), "params": trainer.count_params()},
+        "student": {"accuracy": float(np.mean(student_pred == splits.y_test)), "params": student.count_params(),
+                    "bits": config.num_bits},
+    }
+    jobs = [
+        (names.STUDENT_FLOAT, "student_float", lambda: convert_float(student, "student")),
+        (names.STUDENT_INT8, "student_int8", lambda: convert_int8(student, representative, "student")),
+        (names.TRAINER_FLOAT, "trainer_float", lambda: convert_float(trainer, "trainer")),
+    ]
+    with progress_bar(show_progress) as progress:
+        task = progress.add_task("exporting", total=len(jobs) * 2 + 2)
+        for filename, key, convert in jobs:
+            progress.update(task, description=f"converting {filename}")
+            model = convert()
+            atomic_write_bytes(run_dir / filename, model)
+            entry = {"size_bytes": len(model), "ops": require_builtin_ops(model, filename)}
+            if key.startswith("student"):
+                entry.update(evaluate_student_tflite(model, splits, student_pred))
+            metrics[key] = entry
+            progress.advance(task)
+        progress.update(task, description="checking projection bits")
+        metrics["student_float"]["bit_flip_rate"] = bit_flip_rate(student, splits.x_test, representative, False)
+        metrics["student_int8"]["bit_flip_rate"] = bit_flip_rate(student, splits.x_test, representative, True)
+        progress.advance(task, 2)
+        for filename, key, _ in jobs:
+            progress.update(task, description=f"benchmarking {filename}")
+            bench = bench_in_subprocess(run_dir / filename, bench_settings)
+            metrics[key].update(latency_us=bench["latency_us"], peak_rss_mb=bench["peak_rss_mb"],
+                                init_ms=bench["init_ms"])
+            metrics["bench"] = {"runtime": bench["runtime"], "threads": bench["threads"],
+                                "machine": f"{platform.machine()} {platform.system()}"}
+            progress.advance(task)
+    metrics["size_ratio_int8_to_trainer"] = metrics["student_int8"]["size_bytes"] / metrics["trainer_float"]["size_bytes"]
+    atomic_write_json(run_dir / names.METRICS, metrics)
+    write_report(run_dir / names.REPORT, metrics)
+    return metrics

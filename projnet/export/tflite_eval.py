@@ -1,0 +1,43 @@
+"""Run a .tflite over a whole split with a TFLite runtime, quantizing inputs and outputs as it says."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from projnet.device_bench.runtime import make_interpreter
+
+
+def quantize(x: np.ndarray, detail: dict) -> np.ndarray:
+    dtype = np.dtype(detail["dtype"])
+    scale, zero_point = detail["quantization"]
+    if not np.issubdtype(dtype, np.integer):
+        return x.astype(dtype)
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(dtype)
+
+
+def dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
+    scale, zero_point = detail["quantization"]
+    if not scale:
+        return y.astype(np.float32)
+    return (y.astype(np.float32) - zero_point) * scale
+
+
+def run_tflite(model: bytes, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Dequantized outputs of the model's first output for every row of `x`."""
+    _, interpreter = make_interpreter(model, threads=1)
+    (inp,) = interpreter.get_input_details()
+    out = interpreter.get_output_details()[0]
+    results = []
+    current = None
+    for start in range(0, len(x), batch_size):
+        chunk = x[start:start + batch_size]
+        if current != len(chunk):  # the converted models have a dynamic batch dimension
+            interpreter.resize_tensor_input(inp["index"], [len(chunk), *inp["shape"][1:]])
+            interpreter.allocate_tensors()
+            inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+            current = len(chunk)
+        interpreter.set_tensor(inp["index"], quantize(chunk, inp))
+        interpreter.invoke()
+        results.append(dequantize(interpreter.get_tensor(out["index"]), out))
+    return np.concatenate(results)

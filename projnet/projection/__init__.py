@@ -1,0 +1,1 @@
+"""The student: a bit projection of the input, then a few small Dense layers."""

@@ -1,0 +1,29 @@
+"""The ProjectionNet student: input -> BitProjection -> optional hidden Dense layers -> logits."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from projnet.config import ProjectionConfig, StudentConfig
+from projnet.projection.bit_projection import BitProjection
+
+
+def build_student(num_features: int, num_classes: int, projection: ProjectionConfig,
+                  student: StudentConfig, center: np.ndarray | None = None) -> keras.Model:
+    """A Keras 3 functional model whose only non-builtin-looking piece is the bit projection."""
+    inputs = keras.Input((num_features,), name="features")
+    bit_layer = BitProjection(projection.num_functions, projection.bits_per_function,
+                              seed=projection.seed, name="bit_projection")
+    x = bit_layer(inputs)  # (batch, T * d) bits in {0, 1}
+    if center is not None:
+        bit_layer.center_on(center)
+    for i, width in enumerate(student.hidden):
+        x = keras.layers.Dense(width, activation="relu", name=f"student_hidden_{i}")(x)
+    logits = keras.layers.Dense(num_classes, name="student_logits")(x)
+    return keras.Model(inputs, logits, name="student")
+
+
+def projection_submodel(student: keras.Model) -> keras.Model:
+    """The student cut after its projection: input -> bits, for bit-parity checks."""
+    return keras.Model(student.input, student.get_layer("bit_projection").output, name="student_bits")

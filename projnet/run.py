@@ -1,0 +1,55 @@
+"""A projnet run, end to end: data -> joint training -> export -> device bench -> report.
+
+Everything a run makes lands in its run directory; `export_existing_run` redoes the export half
+from what training left there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from projnet import run_dir as names
+from projnet.atomic_io import atomic_write_json, atomic_write_text, atomic_write_with
+from projnet.config import RunConfig, config_from_toml, config_to_toml
+from projnet.data import load_dataset
+from projnet.errors import ProjnetError
+from projnet.run_report import plot_training_curves
+
+
+def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show_progress: bool = True) -> dict:
+    """Train trainer and student jointly, save both, then export; returns metrics.json's content."""
+    from projnet.export.export_run import export_run
+    from projnet.projection.student import build_student
+    from projnet.trainer.joint_training import train_jointly
+    from projnet.trainer.models import build_trainer
+
+    splits = load_dataset(config.data)  # before the run directory: a missing data set leaves nothing behind
+    out = names.prepare_run_dir(out, overwrite)
+    atomic_write_text(out / names.CONFIG, config_to_toml(config))
+    trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
+    center = splits.x_train.mean(axis=0) if config.projection.center_inputs else None
+    student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
+    history = train_jointly(trainer, student, splits, config.train, config.objective, show_progress)
+    atomic_write_with(out / names.TRAINER_KERAS, trainer.save)
+    atomic_write_with(out / names.STUDENT_KERAS, student.save)
+    atomic_write_json(out / names.HISTORY, history.epochs)
+    plot_training_curves(history.epochs, out / names.CURVES_PNG)
+    return export_run(out, config, splits, trainer, student, show_progress)
+
+
+def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:
+    """Re-export a run directory from its config.toml, trainer.keras and student.keras."""
+    import keras
+
+    from projnet.export.export_run import export_run
+    from projnet.projection import bit_projection  # noqa: F401  registers BitProjection for loading
+
+    run_dir = names.require_run_dir(run_dir, names.CONFIG, names.TRAINER_KERAS, names.STUDENT_KERAS)
+    config = config_from_toml(run_dir / names.CONFIG)
+    splits = load_dataset(config.data)
+    try:
+        trainer = keras.saving.load_model(run_dir / names.TRAINER_KERAS)
+        student = keras.saving.load_model(run_dir / names.STUDENT_KERAS)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ProjnetError(f"cannot load the models in {run_dir}: {str(exc).splitlines()[0]}") from None
+    return export_run(run_dir, config, splits, trainer, student, show_progress)

@@ -1,0 +1,83 @@
+"""What a run reports: the comparison table (markdown and rich) and the training-curve plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from projnet.atomic_io import atomic_write_text, atomic_write_with
+
+COLUMNS = ("model", "test accuracy", "agreement", "size", "p50 latency", "peak RSS", "ops")
+
+
+def _kb(size_bytes: float | None) -> str:
+    return "-" if size_bytes is None else f"{size_bytes / 1024:.1f} KB"
+
+
+def table_rows(metrics: dict) -> list[tuple[str, ...]]:
+    """trainer vs student float vs student int8, the figures a user compares."""
+    trainer, tf_float = metrics["trainer"], metrics["trainer_float"]
+    rows = [("trainer (float .tflite)", f"{trainer['accuracy']:.4f}", "-", _kb(tf_float["size_bytes"]),
+             f"{tf_float['latency_us']['p50']:.1f} us", f"{tf_float['peak_rss_mb']:.1f} MB",
+             str(len(tf_float["ops"])))]
+    for key, label in (("student_float", "student float"), ("student_int8", "student int8")):
+        m = metrics[key]
+        rows.append((label, f"{m['accuracy']:.4f}", f"{m['agreement']:.4f}", _kb(m["size_bytes"]),
+                     f"{m['latency_us']['p50']:.1f} us", f"{m['peak_rss_mb']:.1f} MB", str(len(m["ops"]))))
+    return rows
+
+
+def render_markdown(metrics: dict) -> str:
+    rows = table_rows(metrics)
+    lines = [f"# projnet run: {metrics['dataset']}", "",
+             f"Student: {metrics['student']['bits']} projection bits, {metrics['student']['params']} parameters; "
+             f"trainer: {metrics['trainer']['params']} parameters. Keras test accuracy: trainer "
+             f"{metrics['trainer']['accuracy']:.4f}, student {metrics['student']['accuracy']:.4f}.", "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    int8 = metrics["student_int8"]
+    lines += ["", f"Size ratio student int8 / trainer float: {metrics['size_ratio_int8_to_trainer']:.4f}.",
+              f"Projection bits that differ from Keras on the test split: float .tflite "
+              f"{metrics['student_float']['bit_flip_rate']:.4%}, int8 .tflite {int8['bit_flip_rate']:.4%} "
+              f"(int8 quantizes the input before the hyperplanes).",
+              f"Student int8 ops: {', '.join(sorted(set(int8['ops'])))} (all TFLite builtins).",
+              f"Latency: {metrics['bench']['runtime']}, {metrics['bench']['threads']} thread(s), "
+              f"{metrics['bench']['machine']}, one process per model.", "",
+              "![training curves](training_curves.png)", ""]
+    return "\n".join(lines)
+
+
+def write_report(path: Path, metrics: dict) -> None:
+    atomic_write_text(path, render_markdown(metrics))
+
+
+def rich_table(metrics: dict):
+    from rich.table import Table
+
+    table = Table(title=f"projnet: {metrics['dataset']}")
+    for column in COLUMNS:
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in table_rows(metrics):
+        table.add_row(*row)
+    return table
+
+
+def plot_training_curves(history: list[dict], path: Path) -> None:
+    """Loss terms and validation accuracy of both networks per epoch, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [row["epoch"] for row in history]
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    for key in ("loss", "trainer_ce", "student_ce", "distillation"):
+        loss_ax.plot(epochs, [row[key] for row in history], label=key)
+    loss_ax.set(xlabel="epoch", ylabel="training loss (mean over epoch)", yscale="log", title="objective")
+    loss_ax.legend()
+    for key, label in (("trainer_val_accuracy", "trainer"), ("student_val_accuracy", "student")):
+        acc_ax.plot(epochs, [row[key] for row in history], label=label)
+    acc_ax.set(xlabel="epoch", ylabel="validation accuracy", title="validation")
+    acc_ax.legend()
+    fig.tight_layout()
+    atomic_write_with(path, lambda tmp: fig.savefig(tmp, dpi=100))
+    plt.close(fig)

@@ -1,0 +1,1 @@
+"""The teacher: model builders and the joint training loop."""

@@ -1,0 +1,86 @@
+"""Backprop joint training of trainer and student on one objective, validated every epoch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from projnet.config import ObjectiveConfig, TrainConfig
+from projnet.data.splits import DatasetSplits
+from projnet.errors import ProjnetError
+from projnet.projection.objective import joint_objective
+from projnet.progress import progress_bar
+
+
+@dataclass
+class TrainingHistory:
+    """Per-epoch means of every loss term and the validation accuracy of both networks."""
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+
+    def as_columns(self) -> dict[str, list[float]]:
+        return {key: [row[key] for row in self.epochs] for key in (self.epochs[0] if self.epochs else {})}
+
+
+def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> float:
+    logits = np.concatenate([model(x[i:i + batch_size], training=False).numpy()
+                             for i in range(0, len(x), batch_size)])
+    return float(np.mean(logits.argmax(axis=1) == y))
+
+
+def make_train_step(trainer: keras.Model, student: keras.Model, objective: ObjectiveConfig,
+                    trainer_optimizer: keras.optimizers.Optimizer,
+                    student_optimizer: keras.optimizers.Optimizer):
+    """One tf.function step over a batch; both networks see the same inputs and labels."""
+
+    @tf.function(reduce_retracing=True)
+    def train_step(x, y):
+        with tf.GradientTape(persistent=True) as tape:
+            trainer_logits = trainer(x, training=True)
+            student_logits = student(x, training=True)
+            terms = joint_objective(y, trainer_logits, student_logits, objective)
+        trainer_grads = tape.gradient(terms.total, trainer.trainable_variables)
+        student_grads = tape.gradient(terms.total, student.trainable_variables)
+        del tape
+        trainer_optimizer.apply_gradients(zip(trainer_grads, trainer.trainable_variables))
+        student_optimizer.apply_gradients(zip(student_grads, student.trainable_variables))
+        return {"loss": terms.total, "trainer_ce": terms.trainer_ce, "student_ce": terms.student_ce,
+                "distillation": terms.distillation}
+
+    return train_step
+
+
+def train_jointly(trainer: keras.Model, student: keras.Model, splits: DatasetSplits, train: TrainConfig,
+                  objective: ObjectiveConfig, show_progress: bool = True) -> TrainingHistory:
+    """Train both networks for `train.epochs` epochs of shuffled batches; returns the curves."""
+    keras.utils.set_random_seed(train.seed)
+    step = make_train_step(trainer, student, objective, keras.optimizers.Adam(train.learning_rate),
+                           keras.optimizers.Adam(train.learning_rate))
+    rng = np.random.default_rng(train.seed)
+    n = len(splits.x_train)
+    steps_per_epoch = -(-n // train.batch_size)
+    history = TrainingHistory()
+    with progress_bar(show_progress) as progress:
+        task = progress.add_task("training", total=train.epochs * steps_per_epoch)
+        for epoch in range(1, train.epochs + 1):
+            order = rng.permutation(n)
+            sums: dict[str, float] = {}
+            for start in range(0, n, train.batch_size):
+                batch = order[start:start + train.batch_size]
+                metrics = step(tf.constant(splits.x_train[batch]), tf.constant(splits.y_train[batch]))
+                for key, value in metrics.items():
+                    sums[key] = sums.get(key, 0.0) + float(value) * len(batch)
+                progress.advance(task)
+            row = {"epoch": epoch, **{k: v / n for k, v in sums.items()},
+                   "trainer_val_accuracy": accuracy(trainer, splits.x_val, splits.y_val),
+                   "student_val_accuracy": accuracy(student, splits.x_val, splits.y_val)}
+            if not np.isfinite(row["loss"]):
+                raise ProjnetError(f"training diverged: loss is {row['loss']} in epoch {epoch}")
+            history.epochs.append(row)
+            progress.update(task, description=(f"epoch {epoch}/{train.epochs} val acc trainer "
+                                               f"{row['trainer_val_accuracy']:.3f} student "
+                                               f"{row['student_val_accuracy']:.3f}"))
+    return history

@@ -1,0 +1,120 @@
+"""The CLI through typer's CliRunner: results on stdout, one `error:` line and an exit code for bad input."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from projnet.cli import app
+from tests.helpers import one_line_error
+
+runner = CliRunner()
+QUICK = ["--set", "train.epochs=1", "--set", "trainer.hidden=[16]", "--set", "bench.min_time_s=0.05", "--quiet"]
+
+
+def test_datasets_lists_what_is_here():
+    result = runner.invoke(app, ["datasets"])
+    assert result.exit_code == 0
+    assert "digits" in result.stdout and "scikit-learn" in result.stdout and "fashion_mnist" in result.stdout
+
+
+def test_inspect_and_json(digits_run, tmp_path):
+    out = tmp_path / "inspect.json"
+    result = runner.invoke(app, ["inspect", str(digits_run / "student_int8.tflite"), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "FULLY_CONNECTED x3" in result.stdout and "int8" in result.stdout
+    assert json.loads(out.read_text())["op_counts"]["GREATER"] == 1
+    again = runner.invoke(app, ["inspect", str(digits_run / "student_int8.tflite"), "--json", str(out)])
+    assert again.exit_code == 1 and "already exists; pass --overwrite" in one_line_error(again.stderr)
+
+
+def test_bench_two_models(digits_run, tmp_path):
+    out = tmp_path / "bench.json"
+    models = [str(digits_run / "student_int8.tflite"), str(digits_run / "trainer_float.tflite")]
+    result = runner.invoke(app, ["bench", *models, "--min-time", "0.1", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text())
+    assert [f["model"] for f in figures] == models
+    assert figures[0]["size_bytes"] < figures[1]["size_bytes"]
+
+
+def test_export_rewrites_an_existing_run(tmp_path):
+    run = tmp_path / "run"
+    first = runner.invoke(app, ["train-and-export", "--out", str(run), *QUICK])
+    assert first.exit_code == 0, first.output
+    assert "student int8" in first.stdout
+    (run / "student_int8.tflite").unlink()
+    (run / "notes.txt").write_text("mine")
+    again = runner.invoke(app, ["export", str(run), "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert (run / "student_int8.tflite").is_file() and (run / "notes.txt").read_text() == "mine"
+
+
+def test_existing_out_is_refused_and_left_alone(tmp_path):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    result = runner.invoke(app, ["train-and-export", "--out", str(out), *QUICK])
+    assert result.exit_code == 1
+    assert "already exists and is not empty; pass --overwrite" in one_line_error(result.stderr)
+    assert [p.name for p in out.iterdir()] == ["precious.txt"]
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["train-and-export", "--dataset", "mnist"], 2, "unknown data set 'mnist'"),
+    (["train-and-export", "--set", "train.epoch=3"], 2, "unknown setting 'train.epoch'"),
+    (["train-and-export", "--set", "train.epochs=lots"], 2, "train.epochs expects int"),
+    (["train-and-export", "--set", "projection.num_functions=0"], 2, "projection.num_functions must be between"),
+    (["train-and-export", "--set", "projection.bits_per_function=64"], 2, "bits_per_function must be between"),
+    (["train-and-export", "--config", "/no/such.toml"], 2, "config file not found"),
+    (["train-and-export", "--bogus-flag"], 2, "No such option"),
+    (["bench"], 2, "Missing argument"),
+    (["export", "/no/such/run"], 1, "run directory not found"),
+])
+def test_bad_input_is_one_line(args, code, message, tmp_path):
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")] if args[0] == "train-and-export" else args)
+    assert result.exit_code == code, result.output
+    assert message in one_line_error(result.stderr)
+    assert not (tmp_path / "o").exists()
+
+
+def test_fashion_missing_leaves_nothing(tmp_path, monkeypatch):
+    from projnet.data import fashion_mnist
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", tmp_path / "none")
+    result = runner.invoke(app, ["train-and-export", "--dataset", "fashion_mnist", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "apt-get install dataset-fashion-mnist" in one_line_error(result.stderr)
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is not a TFLite model"),
+    (b"\x1c\x00\x00\x00TFL3" + b"\x00" * 8, "truncated"),
+    (b"PK\x03\x04 a zip file", "is not a TFLite model"),
+])
+@pytest.mark.parametrize("command", ["bench", "inspect"])
+def test_bad_model_files(tmp_path, command, content, message):
+    path = tmp_path / "model.tflite"
+    path.write_bytes(content)
+    result = runner.invoke(app, [command, str(path)])
+    assert result.exit_code == 1
+    assert message in one_line_error(result.stderr)
+
+
+def test_truncated_real_model_in_inspect_and_bench(digits_run, tmp_path):
+    data = (digits_run / "student_int8.tflite").read_bytes()
+    path = tmp_path / "cut.tflite"
+    path.write_bytes(data[: len(data) - 4000])
+    for command in ("inspect", "bench"):
+        result = runner.invoke(app, [command, str(path)])
+        assert result.exit_code == 1, result.output
+        one_line_error(result.stderr)
+
+
+def test_debug_shows_the_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROJNET_DEBUG", "1")
+    result = runner.invoke(app, ["inspect", str(tmp_path / "missing.tflite")])
+    assert result.exit_code != 0
+    assert type(result.exception).__name__ == "ProjnetError"
