@@ -26,6 +26,9 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     splits = load_dataset(config.data)  # before the run directory: a missing data set leaves nothing behind
     out = names.prepare_run_dir(out, overwrite)
     atomic_write_text(out / names.CONFIG, config_to_toml(config))
+    import keras
+
+    keras.utils.set_random_seed(config.train.seed)  # initialisation must not depend on what ran before
     trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
     center = splits.x_train.mean(axis=0) if config.projection.center_inputs else None
     student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from projnet.atomic_io import atomic_write_text, atomic_write_with
 
-COLUMNS = ("model", "test accuracy", "agreement", "size", "p50 latency", "peak RSS", "ops")
+COLUMNS = ("model", "accuracy", "agreement", "size", "p50", "peak RSS", "ops")
 
 
 def _kb(size_bytes: float | None) -> str:
@@ -16,7 +16,7 @@ def _kb(size_bytes: float | None) -> str:
 def table_rows(metrics: dict) -> list[tuple[str, ...]]:
     """trainer vs student float vs student int8, the figures a user compares."""
     trainer, tf_float = metrics["trainer"], metrics["trainer_float"]
-    rows = [("trainer (float .tflite)", f"{trainer['accuracy']:.4f}", "-", _kb(tf_float["size_bytes"]),
+    rows = [("trainer float", f"{trainer['accuracy']:.4f}", "-", _kb(tf_float["size_bytes"]),
              f"{tf_float['latency_us']['p50']:.1f} us", f"{tf_float['peak_rss_mb']:.1f} MB",
              str(len(tf_float["ops"])))]
     for key, label in (("student_float", "student float"), ("student_int8", "student int8")):
@@ -32,6 +32,8 @@ def render_markdown(metrics: dict) -> str:
              f"Student: {metrics['student']['bits']} projection bits, {metrics['student']['params']} parameters; "
              f"trainer: {metrics['trainer']['params']} parameters. Keras test accuracy: trainer "
              f"{metrics['trainer']['accuracy']:.4f}, student {metrics['student']['accuracy']:.4f}.", "",
+             "Accuracy on the test split; agreement: argmax equal to the Keras student's; p50: latency of one "
+             "inference; peak RSS: the benchmark process's high-water memory.", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     int8 = metrics["student_int8"]
@@ -55,7 +57,7 @@ def rich_table(metrics: dict):
 
     table = Table(title=f"projnet: {metrics['dataset']}")
     for column in COLUMNS:
-        table.add_column(column, justify="left" if column == "model" else "right")
+        table.add_column(column, justify="left" if column == "model" else "right", no_wrap=True)
     for row in table_rows(metrics):
         table.add_row(*row)
     return table

@@ -8,7 +8,7 @@ from projnet.errors import UsageError
 def test_defaults_are_sized_for_digits():
     config = resolve_config(dataset_defaults=dataset_defaults)
     assert config.data.dataset == "digits"
-    assert config.num_bits == 160
+    assert config.num_bits == 192
 
 
 def test_dataset_defaults_then_file_then_set(tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 from projnet.config import DataConfig
 from projnet.data.splits import DatasetSplits, stratified_split
 
-# The RunConfig defaults are sized for digits (64 inputs x 160 bits, hidden 48: under 32 KB int8).
+# The RunConfig defaults are sized for digits (64 inputs x 192 bits, hidden 40: under 32 KB int8).
 DIGITS_DEFAULTS: dict = {}
 
 

@@ -39,16 +39,15 @@ def captured_native_output():
 
 def _convert(converter: tf.lite.TFLiteConverter, what: str) -> bytes:
     converter.allow_custom_ops = False
+    failure = None
     with captured_native_output() as output:
         try:
             model = converter.convert()
         except Exception as exc:  # the converter raises ConverterError and plain exceptions alike
-            log = output()
-        else:
-            log = None
-    if log is not None:
-        reason = next((line.strip() for line in (str(exc) + "\n" + log).splitlines()
-                       if "error" in line.lower()), str(exc).strip().splitlines()[0])
+            failure = f"{exc}\n{output()}"
+    if failure is not None:
+        lines = [line.strip() for line in failure.splitlines() if line.strip()]
+        reason = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "unknown")
         raise ProjnetError(f"cannot convert {what} to builtin TFLite ops: {reason}")
     require_builtin_ops(model, what)
     return model

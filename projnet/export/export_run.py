@@ -20,6 +20,7 @@ from projnet.export.tflite_eval import run_tflite
 from projnet.progress import progress_bar
 from projnet.projection.student import projection_submodel
 from projnet.run_report import write_report
+from projnet.trainer.joint_training import predict_logits
 
 
 def representative_rows(splits: DatasetSplits, config: RunConfig) -> np.ndarray:
@@ -32,15 +33,11 @@ def representative_rows(splits: DatasetSplits, config: RunConfig) -> np.ndarray:
     return splits.x_train[rng.permutation(len(splits.x_train))[:wanted]]
 
 
-def keras_logits(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict(x, batch_size=1024, verbose=0))
-
-
 def bit_flip_rate(student: keras.Model, x: np.ndarray, representative: np.ndarray, int8: bool) -> float:
     """Fraction of projection bits where the .tflite of the bits-only student differs from Keras."""
     bits_model = projection_submodel(student)
     model = convert_int8(bits_model, representative, "projection") if int8 else convert_float(bits_model, "projection")
-    expected = keras_logits(bits_model, x) > 0.5
+    expected = predict_logits(bits_model, x) > 0.5
     return float(np.mean((run_tflite(model, x) > 0.5) != expected))
 
 
@@ -55,8 +52,8 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
     representative = representative_rows(splits, config)
     bench_settings = BenchSettings(threads=config.bench.threads, min_time_s=config.bench.min_time_s,
                                    warmup_runs=config.bench.warmup_runs)
-    student_pred = keras_logits(student, splits.x_test).argmax(axis=1)
-    trainer_pred = keras_logits(trainer, splits.x_test).argmax(axis=1)
+    student_pred = predict_logits(student, splits.x_test).argmax(axis=1)
+    trainer_pred = predict_logits(trainer, splits.x_test).argmax(axis=1)
     metrics: dict = {
         "dataset": splits.name,
         "trainer": {"accuracy": float(np.mean(trainer_pred == splits.y_test)), "params": trainer.count_params()},

@@ -25,10 +25,22 @@ class TrainingHistory:
         return {key: [row[key] for row in self.epochs] for key in (self.epochs[0] if self.epochs else {})}
 
 
-def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> float:
-    logits = np.concatenate([model(x[i:i + batch_size], training=False).numpy()
-                             for i in range(0, len(x), batch_size)])
-    return float(np.mean(logits.argmax(axis=1) == y))
+def predict_logits(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Inference-mode outputs in batches (model.predict retraces for every new model)."""
+    return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
+                           for i in range(0, len(x), batch_size)])
+
+
+def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(predict_logits(model, x).argmax(axis=1) == y))
+
+
+def make_optimizer(train: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """Adam, with the learning rate decayed along a cosine to zero over the run when asked."""
+    rate = train.learning_rate
+    if train.lr_schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=train.epochs * steps_per_epoch)
+    return keras.optimizers.Adam(rate)
 
 
 def make_train_step(trainer: keras.Model, student: keras.Model, objective: ObjectiveConfig,
@@ -57,11 +69,11 @@ def train_jointly(trainer: keras.Model, student: keras.Model, splits: DatasetSpl
                   objective: ObjectiveConfig, show_progress: bool = True) -> TrainingHistory:
     """Train both networks for `train.epochs` epochs of shuffled batches; returns the curves."""
     keras.utils.set_random_seed(train.seed)
-    step = make_train_step(trainer, student, objective, keras.optimizers.Adam(train.learning_rate),
-                           keras.optimizers.Adam(train.learning_rate))
     rng = np.random.default_rng(train.seed)
     n = len(splits.x_train)
     steps_per_epoch = -(-n // train.batch_size)
+    step = make_train_step(trainer, student, objective, make_optimizer(train, steps_per_epoch),
+                           make_optimizer(train, steps_per_epoch))
     history = TrainingHistory()
     with progress_bar(show_progress) as progress:
         task = progress.add_task("training", total=train.epochs * steps_per_epoch)

@@ -51,7 +51,7 @@ def test_run_directory_contents(digits_run):
     assert (digits_run / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert config_from_toml(digits_run / "config.toml") == resolve_config(dataset_defaults=dataset_defaults)
     report = (digits_run / "report.md").read_text()
-    assert "| student int8 |" in report and "| trainer (float .tflite) |" in report
+    assert "| student int8 |" in report and "| trainer float |" in report
     history = json.loads((digits_run / "history.json").read_text())
     assert len(history) == resolve_config().train.epochs
 

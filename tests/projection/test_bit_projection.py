@@ -56,7 +56,7 @@ def test_student_round_trip_gives_identical_bits_and_logits(tmp_path, digits):
     student = build_student(64, 10, ProjectionConfig(), StudentConfig(), digits.x_train.mean(axis=0))
     assert_keras_round_trip(student, digits.x_test, tmp_path, "student.keras")
     assert_keras_round_trip(projection_submodel(student), digits.x_test, tmp_path, "bits.keras")
-    assert student.count_params() == 64 * 160 + 160 + 160 * 48 + 48 + 48 * 10 + 10
+    assert student.count_params() == 64 * 192 + 192 + 192 * 40 + 40 + 40 * 10 + 10
 
 
 def test_tflite_bits_equal_tensorflow_bits(digits):
