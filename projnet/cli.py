@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from projnet.errors import ProjnetError
+from projnet.native_output import import_tensorflow_quietly
 
 try:  # typer 0.2x vendors its own click; older typer uses the click package
     from typer._click.exceptions import ClickException
@@ -90,6 +91,7 @@ def train_and_export_command(
     quiet: Quiet = False,
 ) -> None:
     """Train trainer and student jointly, export the student as .tflite, benchmark, report."""
+    import_tensorflow_quietly()
     from projnet.config import resolve_config
     from projnet.data import dataset_defaults
     from projnet.run import train_and_export
@@ -112,6 +114,7 @@ def export_command(
     quiet: Quiet = False,
 ) -> None:
     """Re-export a run directory's student and trainer to .tflite and re-benchmark them."""
+    import_tensorflow_quietly()
     from projnet.run import export_existing_run
     from projnet.run_report import rich_table
 

@@ -57,6 +57,7 @@ class ObjectiveConfig:
     distill_weight: float = 1.0  # l3: T^2 KL(trainer || student), the ProjectionNet coupling
     temperature: float = 2.0  # softens the trainer's outputs so the student sees class similarity
     distill_into_trainer: bool = False  # stop-gradient by default: the student must not drag the trainer
+    mixup_distill_weight: float = 1.0  # l4: also distil on mixup blends of the batch (0 = off): a bigger transfer set
 
 
 @dataclass
@@ -65,6 +66,7 @@ class TrainConfig:
     epochs: int = 60  # the student needs ~2,000 steps on digits; the report's curves show the plateau
     batch_size: int = 32  # small batches: more steps for the student on small data sets
     learning_rate: float = 1e-3  # Adam's usual default, for both networks
+    student_learning_rate: float = 0.0  # 0 = learning_rate; the small student often wants a larger one
     lr_schedule: str = "cosine"  # "cosine" decays to zero over the run; "constant" keeps it
     seed: int = 0  # initialisation and data order
 
@@ -108,6 +110,8 @@ class RunConfig:
             ("train.lr_schedule", self.train.lr_schedule in ("cosine", "constant"), "one of: cosine, constant"),
             ("train.batch_size", self.train.batch_size >= 1, "at least 1"),
             ("train.learning_rate", 0.0 < self.train.learning_rate < math.inf, "positive"),
+            ("train.student_learning_rate", 0.0 <= self.train.student_learning_rate < math.inf,
+             "non-negative (0 = train.learning_rate)"),
             ("objective.temperature", 0.0 < self.objective.temperature < math.inf, "positive"),
             ("data.validation_fraction", 0.0 < self.data.validation_fraction < 0.5, "in (0, 0.5)"),
             ("data.test_fraction", 0.0 < self.data.test_fraction < 0.5, "in (0, 0.5)"),
@@ -118,7 +122,7 @@ class RunConfig:
         checks += [(f"student.hidden", all(h >= 1 for h in self.student.hidden), "a list of positive widths"),
                    (f"trainer.hidden", all(h >= 1 for h in self.trainer.hidden) and self.trainer.hidden,
                     "a non-empty list of positive widths")]
-        for w in ("trainer_weight", "student_weight", "distill_weight"):
+        for w in ("trainer_weight", "student_weight", "distill_weight", "mixup_distill_weight"):
             checks.append((f"objective.{w}", getattr(self.objective, w) >= 0, "non-negative"))
         for key, ok, expected in checks:
             if not ok:

@@ -26,13 +26,17 @@ DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")  # where Debian's dataset
 CLASS_NAMES = ("t-shirt/top", "trouser", "pullover", "dress", "coat",
                "sandal", "shirt", "sneaker", "bag", "ankle boot")
 
-# 784 inputs x 512 bits int8 is about 400 KB: the 512 KB budget of the end-to-end issue.
+# 784 inputs x 512 bits int8 is about 400 KB: the 512 KB budget of the end-to-end issue. The trainer
+# is the small CNN: an MLP trainer stops near 0.89 here, the CNN passes 0.90 in a few epochs.
 FASHION_DEFAULTS = {
     "projection.num_functions": 64,
     "projection.bits_per_function": 8,
     "student.hidden": [128],
-    "train.epochs": 12,
+    "trainer.architecture": "cnn",
+    "trainer.hidden": [128],
+    "train.epochs": 8,
     "train.batch_size": 128,
+    "train.student_learning_rate": 3e-3,  # 8 epochs are enough for the CNN, not for the student at 1e-3
 }
 
 

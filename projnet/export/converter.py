@@ -6,35 +6,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-import tempfile
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from projnet.device_bench.model_file import model_ops
 from projnet.errors import ProjnetError
-
-
-@contextlib.contextmanager
-def captured_native_output():
-    """Silence the converter's C++ and Python chatter; yield a callable giving what it printed."""
-    captured = io.StringIO()
-    with tempfile.TemporaryFile(mode="w+b") as sink, contextlib.redirect_stdout(captured):
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
-        def read() -> str:
-            sink.seek(0)
-            return captured.getvalue() + sink.read().decode(errors="replace")
-
-        try:
-            yield read
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+from projnet.native_output import captured_native_output
 
 
 def _convert(converter: tf.lite.TFLiteConverter, what: str) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from projnet.device_bench.runtime import make_interpreter
+from projnet.native_output import captured_native_output
 
 
 def quantize(x: np.ndarray, detail: dict) -> np.ndarray:
@@ -25,7 +26,8 @@ def dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
 
 def run_tflite(model: bytes, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Dequantized outputs of the model's first output for every row of `x`."""
-    _, interpreter = make_interpreter(model, threads=1)
+    with captured_native_output():  # LiteRT announces its XNNPACK delegate on fd 2
+        _, interpreter = make_interpreter(model, threads=1)
     (inp,) = interpreter.get_input_details()
     out = interpreter.get_output_details()[0]
     results = []

@@ -11,7 +11,7 @@ import tensorflow as tf
 from projnet.config import ObjectiveConfig, TrainConfig
 from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
-from projnet.projection.objective import joint_objective
+from projnet.projection.objective import distillation_kl, joint_objective, mixup_inputs
 from projnet.progress import progress_bar
 
 
@@ -35,9 +35,8 @@ def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predict_logits(model, x).argmax(axis=1) == y))
 
 
-def make_optimizer(train: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+def make_optimizer(train: TrainConfig, steps_per_epoch: int, rate: float) -> keras.optimizers.Optimizer:
     """Adam, with the learning rate decayed along a cosine to zero over the run when asked."""
-    rate = train.learning_rate
     if train.lr_schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=train.epochs * steps_per_epoch)
     return keras.optimizers.Adam(rate)
@@ -54,13 +53,20 @@ def make_train_step(trainer: keras.Model, student: keras.Model, objective: Objec
             trainer_logits = trainer(x, training=True)
             student_logits = student(x, training=True)
             terms = joint_objective(y, trainer_logits, student_logits, objective)
-        trainer_grads = tape.gradient(terms.total, trainer.trainable_variables)
-        student_grads = tape.gradient(terms.total, student.trainable_variables)
+            total, mixup = terms.total, tf.constant(0.0)
+            if objective.mixup_distill_weight > 0:
+                mixed = mixup_inputs(x)
+                # the trainer only labels the mixed rows: inference mode, no gradient into it
+                teacher = tf.stop_gradient(trainer(mixed, training=False))
+                mixup = distillation_kl(teacher, student(mixed, training=True), objective.temperature)
+                total += objective.mixup_distill_weight * mixup
+        trainer_grads = tape.gradient(total, trainer.trainable_variables)
+        student_grads = tape.gradient(total, student.trainable_variables)
         del tape
         trainer_optimizer.apply_gradients(zip(trainer_grads, trainer.trainable_variables))
         student_optimizer.apply_gradients(zip(student_grads, student.trainable_variables))
-        return {"loss": terms.total, "trainer_ce": terms.trainer_ce, "student_ce": terms.student_ce,
-                "distillation": terms.distillation}
+        return {"loss": total, "trainer_ce": terms.trainer_ce, "student_ce": terms.student_ce,
+                "distillation": terms.distillation, "mixup_distillation": mixup}
 
     return train_step
 
@@ -72,8 +78,9 @@ def train_jointly(trainer: keras.Model, student: keras.Model, splits: DatasetSpl
     rng = np.random.default_rng(train.seed)
     n = len(splits.x_train)
     steps_per_epoch = -(-n // train.batch_size)
-    step = make_train_step(trainer, student, objective, make_optimizer(train, steps_per_epoch),
-                           make_optimizer(train, steps_per_epoch))
+    student_rate = train.student_learning_rate or train.learning_rate
+    step = make_train_step(trainer, student, objective, make_optimizer(train, steps_per_epoch, train.learning_rate),
+                           make_optimizer(train, steps_per_epoch, student_rate))
     history = TrainingHistory()
     with progress_bar(show_progress) as progress:
         task = progress.add_task("training", total=train.epochs * steps_per_epoch)
