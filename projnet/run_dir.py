@@ -17,8 +17,6 @@ STUDENT_INT8 = "student_int8.tflite"
 TRAINER_FLOAT = "trainer_float.tflite"
 METRICS = "metrics.json"
 REPORT = "report.md"
-RUN_FILES = (CONFIG, TRAINER_KERAS, STUDENT_KERAS, HISTORY, CURVES_PNG, STUDENT_FLOAT, STUDENT_INT8,
-             TRAINER_FLOAT, METRICS, REPORT)
 
 
 def default_run_dir(dataset: str) -> Path:

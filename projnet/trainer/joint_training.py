@@ -21,9 +21,6 @@ class TrainingHistory:
 
     epochs: list[dict[str, float]] = field(default_factory=list)
 
-    def as_columns(self) -> dict[str, list[float]]:
-        return {key: [row[key] for row in self.epochs] for key in (self.epochs[0] if self.epochs else {})}
-
 
 def predict_logits(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Inference-mode outputs in batches (model.predict retraces for every new model)."""
