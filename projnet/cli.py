@@ -16,7 +16,7 @@ import typer.core
 from rich.console import Console
 from rich.table import Table
 
-from projnet.errors import ProjnetError
+from projnet.errors import ProjnetError, UsageError
 from projnet.native_output import import_tensorflow_quietly
 
 try:  # typer 0.2x vendors its own click; older typer uses the click package
@@ -87,6 +87,9 @@ def train_and_export_command(
     config: ConfigFile = None,
     set_: SetOptions = None,
     data_dir: DataDir = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed for initialisation, data order and hyperplanes.")] = None,
+    deterministic: Annotated[bool, typer.Option(help="Deterministic TF ops: same seed, same bytes.")] = False,
+    resume: Annotated[Optional[Path], typer.Option(help="Continue an interrupted run directory.")] = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
 ) -> None:
@@ -94,16 +97,28 @@ def train_and_export_command(
     import_tensorflow_quietly()
     from projnet.config import resolve_config
     from projnet.data import dataset_defaults
-    from projnet.run import train_and_export
+    from projnet.run import resume_run, train_and_export
     from projnet.run_dir import default_run_dir
     from projnet.run_report import rich_table
 
-    settings = ([f"data.dataset={dataset}"] if dataset else []) + list(set_ or [])
-    if data_dir is not None:
-        settings.append(f"data.data_dir={data_dir}")
-    run_config = resolve_config(config, settings, dataset_defaults)
-    out = out or default_run_dir(run_config.data.dataset)
-    metrics = train_and_export(run_config, out, overwrite=overwrite, show_progress=not quiet)
+    if resume is not None:
+        given = [name for name, value in (("--dataset", dataset), ("--out", out), ("--config", config),
+                                          ("--set", set_), ("--data-dir", data_dir), ("--seed", seed)) if value]
+        if given:
+            raise UsageError(f"--resume continues a run with its own config.toml; drop {', '.join(given)}")
+        metrics = resume_run(resume, show_progress=not quiet)
+        out = resume
+    else:
+        settings = ([f"data.dataset={dataset}"] if dataset else []) + list(set_ or [])
+        if data_dir is not None:
+            settings.append(f"data.data_dir={data_dir}")
+        if seed is not None:
+            settings += [f"train.seed={seed}", f"projection.seed={seed}"]
+        if deterministic:
+            settings.append("train.deterministic=true")
+        run_config = resolve_config(config, settings, dataset_defaults)
+        out = out or default_run_dir(run_config.data.dataset)
+        metrics = train_and_export(run_config, out, overwrite=overwrite, show_progress=not quiet)
     stdout.print(rich_table(metrics))
     stdout.print(f"run directory: {out}  (report: {out / 'report.md'})")
 

@@ -68,7 +68,9 @@ class TrainConfig:
     learning_rate: float = 1e-3  # Adam's usual default, for both networks
     student_learning_rate: float = 0.0  # 0 = learning_rate; the small student often wants a larger one
     lr_schedule: str = "cosine"  # "cosine" decays to zero over the run; "constant" keeps it
-    seed: int = 0  # initialisation and data order
+    seed: int = 0  # initialisation, data order, dropout and mixup draws
+    checkpoint_every_steps: int = 0  # 0 = a checkpoint at each epoch end only
+    deterministic: bool = False  # TF's deterministic ops: same seed -> byte-identical .tflite files
 
 
 @dataclass
@@ -109,6 +111,7 @@ class RunConfig:
             ("train.epochs", self.train.epochs >= 1, "at least 1"),
             ("train.lr_schedule", self.train.lr_schedule in ("cosine", "constant"), "one of: cosine, constant"),
             ("train.batch_size", self.train.batch_size >= 1, "at least 1"),
+            ("train.checkpoint_every_steps", self.train.checkpoint_every_steps >= 0, "0 or more"),
             ("train.learning_rate", 0.0 < self.train.learning_rate < math.inf, "positive"),
             ("train.student_learning_rate", 0.0 <= self.train.student_learning_rate < math.inf,
              "non-negative (0 = train.learning_rate)"),

@@ -16,28 +16,44 @@ from projnet.errors import ProjnetError
 from projnet.run_report import plot_training_curves
 
 
-def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show_progress: bool = True) -> dict:
-    """Train trainer and student jointly, save both, then export; returns metrics.json's content."""
+def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show_progress: bool = True,
+                     resume: bool = False) -> dict:
+    """Train trainer and student jointly, save both, then export; returns metrics.json's content.
+
+    With `resume`, `out` is an existing run directory whose checkpoint training continues from.
+    """
+    import keras
+    import tensorflow as tf
+
     from projnet.export.export_run import export_run
     from projnet.projection.student import build_student
-    from projnet.trainer.joint_training import train_jointly
+    from projnet.trainer.joint_training import CheckpointPolicy, train_jointly
     from projnet.trainer.models import build_trainer
 
     splits = load_dataset(config.data)  # before the run directory: a missing data set leaves nothing behind
-    out = names.prepare_run_dir(out, overwrite)
-    atomic_write_text(out / names.CONFIG, config_to_toml(config))
-    import keras
-
+    if not resume:
+        out = names.prepare_run_dir(out, overwrite)
+        atomic_write_text(out / names.CONFIG, config_to_toml(config))
+    if config.train.deterministic:
+        tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.train.seed)  # initialisation must not depend on what ran before
     trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
     center = splits.x_train.mean(axis=0) if config.projection.center_inputs else None
     student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
-    history = train_jointly(trainer, student, splits, config.train, config.objective, show_progress)
+    policy = CheckpointPolicy(out, config.train.checkpoint_every_steps, resume)
+    history = train_jointly(trainer, student, splits, config.train, config.objective, show_progress, policy)
     atomic_write_with(out / names.TRAINER_KERAS, trainer.save)
     atomic_write_with(out / names.STUDENT_KERAS, student.save)
     atomic_write_json(out / names.HISTORY, history.epochs)
     plot_training_curves(history.epochs, out / names.CURVES_PNG)
     return export_run(out, config, splits, trainer, student, show_progress)
+
+
+def resume_run(run_dir: Path, show_progress: bool = True) -> dict:
+    """Continue an interrupted run from its checkpoint with its own config.toml, then export."""
+    run_dir = names.require_run_dir(run_dir, names.CONFIG)
+    return train_and_export(config_from_toml(run_dir / names.CONFIG), run_dir, show_progress=show_progress,
+                            resume=True)
 
 
 def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:

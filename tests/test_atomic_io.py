@@ -1,6 +1,7 @@
 import pytest
 
 from projnet.atomic_io import atomic_write_bytes, atomic_write_with
+from projnet.errors import ProjnetError
 
 
 def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
@@ -11,7 +12,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
         open(tmp, "wb").write(b"half")
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ProjnetError, match="cannot write .*model.tflite: disk full"):
         atomic_write_with(target, broken_writer)
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite"]

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -18,7 +20,9 @@ from projnet.native_output import captured_native_output
 def _convert(converter: tf.lite.TFLiteConverter, what: str) -> bytes:
     converter.allow_custom_ops = False
     failure = None
-    with captured_native_output() as output:
+    # the converter's Python warnings (e.g. "Statistics for quantized inputs were expected") are
+    # chatter about its own internals: recorded, not shown
+    with captured_native_output() as output, warnings.catch_warnings(record=True):
         try:
             model = converter.convert()
         except Exception as exc:  # the converter raises ConverterError and plain exceptions alike

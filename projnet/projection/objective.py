@@ -49,7 +49,13 @@ def distillation_kl(teacher_logits: tf.Tensor, student_logits: tf.Tensor, temper
     return t * t * tf.reduce_mean(kl)
 
 
-def mixup_inputs(x: tf.Tensor) -> tf.Tensor:
-    """Each row mixed with a random partner from the same batch, lam ~ U(0, 1) per row."""
-    lam = tf.random.uniform((tf.shape(x)[0], 1), dtype=x.dtype)  # (batch, 1)
-    return lam * x + (1.0 - lam) * tf.random.shuffle(x)
+def mixup_inputs(x: tf.Tensor, generator: tf.random.Generator) -> tf.Tensor:
+    """Each row mixed with a random partner from the same batch, lam ~ U(0, 1) per row.
+
+    Draws from an explicit generator, whose state a checkpoint can hold, so a resumed run mixes
+    exactly the rows the uninterrupted run would have mixed.
+    """
+    batch = tf.shape(x)[0]
+    lam = generator.uniform((batch, 1), dtype=x.dtype)  # (batch, 1)
+    partners = tf.gather(x, tf.argsort(generator.uniform((batch,))))  # a random permutation of the batch
+    return lam * x + (1.0 - lam) * partners

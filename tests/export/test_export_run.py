@@ -45,7 +45,7 @@ def test_student_ops_are_builtins(digits_run, digits_metrics):
 
 def test_run_directory_contents(digits_run):
     names = {p.name for p in digits_run.iterdir()}
-    assert names == {"config.toml", "trainer.keras", "student.keras", "history.json", "training_curves.png",
+    assert names == {"checkpoint", "config.toml", "trainer.keras", "student.keras", "history.json", "training_curves.png",
                      "student_float.tflite", "student_int8.tflite", "trainer_float.tflite", "metrics.json",
                      "report.md"}
     assert (digits_run / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,151 @@
+"""Runs that survive faults: SIGKILL + resume, SIGINT, same-seed bytes, divergence, corrupt checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from projnet.cli import app
+from projnet.errors import ProjnetError
+from projnet.trainer.checkpoint import CHECKPOINT_DIR, MANIFEST, load_checkpoint
+from tests.helpers import one_line_error
+
+SMALL = ["--set", "trainer.hidden=[64]", "--set", "bench.min_time_s=0.05", "--set", "bench.warmup_runs=2"]
+
+
+def _command(out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "projnet.cli", "train-and-export", "--out", str(out), "--quiet", *SMALL, *extra]
+
+
+def _checkpoint_step(run_dir: Path) -> int:
+    try:
+        return json.loads((run_dir / CHECKPOINT_DIR / MANIFEST).read_text())["state"]["global_step"]
+    except (OSError, ValueError, KeyError):
+        return -1
+
+
+def _start_and_wait(command: list[str], run_dir: Path, min_step: int, timeout_s: float = 240.0):
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout_s
+    while _checkpoint_step(run_dir) < min_step:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"training never reached step {min_step}: {process.communicate()[1][-2000:]}")
+        time.sleep(0.05)
+    return process
+
+
+def test_sigkill_at_a_random_step_then_resume_matches_an_uninterrupted_run(tmp_path):
+    epochs = ["--set", "train.epochs=3", "--set", "train.checkpoint_every_steps=5"]
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    subprocess.run(_command(straight, *epochs), check=True, capture_output=True)
+    kill_after = random.Random(os.getpid()).randint(6, 110)  # 3 epochs x 41 steps on digits
+    process = _start_and_wait(_command(killed, *epochs), killed, kill_after)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    stopped_at = _checkpoint_step(killed)
+    print(f"killed after checkpoint step {stopped_at} (asked for >= {kill_after})")
+    assert not (killed / "metrics.json").exists(), "the kill came too late to test anything"
+    resumed = subprocess.run([sys.executable, "-m", "projnet.cli", "train-and-export", "--resume", str(killed),
+                              "--quiet"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    expected, got = (json.loads((d / "history.json").read_text()) for d in (straight, killed))
+    assert got == expected  # every loss term and validation accuracy of every epoch, exactly
+    m_expected, m_got = (json.loads((d / "metrics.json").read_text()) for d in (straight, killed))
+    for key in ("trainer", "student"):
+        assert m_got[key] == m_expected[key]
+    assert m_got["student_int8"]["accuracy"] == m_expected["student_int8"]["accuracy"]
+    assert (killed / "student.keras").exists()
+
+
+def test_sigint_writes_a_checkpoint_and_prints_the_resume_command(tmp_path):
+    run_dir = tmp_path / "interrupted"
+    process = _start_and_wait(_command(run_dir, "--set", "train.epochs=500"), run_dir, 0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    line = one_line_error(stderr)
+    assert f"resume with: projnet train-and-export --resume {run_dir}" in line
+    checkpoint = load_checkpoint(run_dir)  # verified by its checksum
+    assert f"interrupted at step {checkpoint.state.global_step} " in line
+    assert not (run_dir / "student_int8.tflite").exists()
+
+
+def test_same_seed_gives_byte_identical_tflite_files(tmp_path):
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for run_dir in runs:
+        subprocess.run(_command(run_dir, "--seed", "7", "--deterministic", "--set", "train.epochs=2"),
+                       check=True, capture_output=True)
+    for name in ("student_int8.tflite", "student_float.tflite"):
+        assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
+    config = (runs[0] / "config.toml").read_text()
+    assert "seed = 7" in config and "deterministic = true" in config
+
+
+def test_nan_loss_stops_with_the_last_good_checkpoint(tmp_path, monkeypatch):
+    from projnet import run
+    from projnet.config import resolve_config
+    from projnet.data import dataset_defaults, load_dataset
+
+    def poisoned(data):
+        splits = load_dataset(data)
+        splits.x_train[123] = np.nan
+        return splits
+
+    monkeypatch.setattr(run, "load_dataset", poisoned)
+    config = resolve_config(None, ["train.epochs=2", "train.checkpoint_every_steps=1", "trainer.hidden=[32]"],
+                            dataset_defaults)
+    with pytest.raises(ProjnetError) as info:
+        run.train_and_export(config, tmp_path / "nan", show_progress=False)
+    found = re.search(r"training diverged at step (\d+) \(epoch 1\): (loss|gradient norm) is nan", str(info.value))
+    assert found, str(info.value)
+    step = int(found.group(1))
+    assert load_checkpoint(tmp_path / "nan").state.global_step == step - 1
+    assert not (tmp_path / "nan" / "student.keras").exists()
+
+
+def test_corrupt_checkpoint_is_refused(tmp_path):
+    run_dir = tmp_path / "run"
+    done = CliRunner().invoke(app, ["train-and-export", "--out", str(run_dir), "--quiet", "--set", "train.epochs=1",
+                                    *SMALL])
+    assert done.exit_code == 0, done.output
+    npz = next((run_dir / CHECKPOINT_DIR).glob("state-*.npz"))
+    data = bytearray(npz.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    npz.write_bytes(bytes(data))
+    result = CliRunner().invoke(app, ["train-and-export", "--resume", str(run_dir)])
+    assert result.exit_code == 1
+    assert "is corrupt: its SHA-256 does not match the manifest" in one_line_error(result.stderr)
+    with_set = CliRunner().invoke(app, ["train-and-export", "--resume", str(run_dir), "--set", "train.epochs=2"])
+    assert with_set.exit_code == 2 and "drop --set" in one_line_error(with_set.stderr)
+
+
+def test_a_full_disk_is_one_line_and_keeps_earlier_artifacts(tmp_path, monkeypatch):
+    import errno
+
+    real_replace = os.replace
+
+    def full_disk(src, dst):
+        if str(dst).endswith("student_int8.tflite"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train-and-export", "--out", str(run_dir), "--quiet", "--set", "train.epochs=1",
+                                      *SMALL])
+    assert result.exit_code == 1
+    assert "student_int8.tflite: No space left on device" in one_line_error(result.stderr)
+    assert (run_dir / "student_float.tflite").is_file() and (run_dir / "student.keras").is_file()
+    assert not list(run_dir.glob(".*tmp*"))
