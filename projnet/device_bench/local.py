@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,10 @@ def bench_in_subprocess(model_path: str | Path, settings: BenchSettings = BenchS
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env)
     except subprocess.TimeoutExpired:
         raise ProjnetError(f"benchmark of {model_path} did not finish within {timeout_s:.0f} s") from None
+    if done.returncode < 0:  # killed by a signal: the runtime crashed inside invoke()
+        name = signal.Signals(-done.returncode).name
+        raise ProjnetError(f"the TFLite runtime crashed ({name}) running {model_path}; the model is damaged "
+                           f"or needs an op this runtime lacks")
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.startswith("error: ")]
         reason = lines[-1][len("error: "):] if lines else (done.stderr.strip().splitlines() or ["no output"])[-1]

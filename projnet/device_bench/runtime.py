@@ -36,7 +36,8 @@ def make_interpreter(model_content: bytes, threads: int = 1, use_xnnpack: bool =
     try:
         interpreter = module.Interpreter(**kwargs)
         interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as exc:
+        interpreter.get_input_details(), interpreter.get_output_details()  # damaged names fail here, not later
+    except (ValueError, RuntimeError, UnicodeDecodeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ProjnetError(f"{name} cannot load the model: {first_line}") from None
     return name, interpreter
