@@ -103,7 +103,8 @@ def train_and_export_command(
 
     if resume is not None:
         given = [name for name, value in (("--dataset", dataset), ("--out", out), ("--config", config),
-                                          ("--set", set_), ("--data-dir", data_dir), ("--seed", seed)) if value]
+                                          ("--set", set_), ("--data-dir", data_dir), ("--seed", seed))
+                 if value is not None and value != []]
         if given:
             raise UsageError(f"--resume continues a run with its own config.toml; drop {', '.join(given)}")
         metrics = resume_run(resume, show_progress=not quiet)

@@ -22,8 +22,8 @@ from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
 from projnet.progress import progress_bar
 from projnet.projection.objective import distillation_kl, joint_objective, mixup_inputs
-from projnet.trainer.checkpoint import (TrainingState, load_checkpoint, restore_variables, save_checkpoint,
-                                        variable_groups)
+from projnet.trainer.checkpoint import (CHECKPOINT_DIR, TrainingState, load_checkpoint, restore_variables,
+                                        save_checkpoint, variable_groups)
 
 
 class TrainingDiverged(ProjnetError):
@@ -132,7 +132,8 @@ def train_jointly(trainer: keras.Model, student: keras.Model, splits: DatasetSpl
     groups = variable_groups(trainer, student, trainer_optimizer, student_optimizer, generator)
     rng = np.random.default_rng(train.seed)  # data order
     state = TrainingState()
-    if checkpoints is not None and checkpoints.resume:
+    # a run stopped before its first checkpoint has no checkpoint/ yet: resuming it starts it over
+    if checkpoints is not None and checkpoints.resume and (checkpoints.run_dir / CHECKPOINT_DIR).exists():
         checkpoint = load_checkpoint(checkpoints.run_dir)
         restore_variables(groups, checkpoint.arrays)
         state = checkpoint.state

@@ -149,3 +149,18 @@ def test_a_full_disk_is_one_line_and_keeps_earlier_artifacts(tmp_path, monkeypat
     assert "student_int8.tflite: No space left on device" in one_line_error(result.stderr)
     assert (run_dir / "student_float.tflite").is_file() and (run_dir / "student.keras").is_file()
     assert not list(run_dir.glob(".*tmp*"))
+
+
+def test_resume_before_the_first_checkpoint_starts_the_run_over(tmp_path):
+    run_dir = tmp_path / "early"
+    first = CliRunner().invoke(app, ["train-and-export", "--out", str(run_dir), "--quiet", "--set", "train.epochs=1",
+                                     *SMALL])
+    assert first.exit_code == 0, first.output
+    history = (run_dir / "history.json").read_text()
+    for path in run_dir.rglob("*"):
+        if path.is_file() and path.name != "config.toml":
+            path.unlink()
+    (run_dir / CHECKPOINT_DIR).rmdir()
+    again = CliRunner().invoke(app, ["train-and-export", "--resume", str(run_dir), "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert (run_dir / "history.json").read_text() == history
