@@ -80,6 +80,11 @@ def _write_json(path: Path | None, obj: Any, overwrite: bool) -> None:
     atomic_write_json(path, obj)
 
 
+def _short_path(path: str) -> str:
+    """The file and its folder: enough to tell two runs' models apart; --json keeps the full path."""
+    return str(Path(Path(path).parent.name) / Path(path).name)
+
+
 @app.command("train-and-export")
 def train_and_export_command(
     dataset: Annotated[Optional[str], typer.Option(help="Data set name (see `projnet datasets`).")] = None,
@@ -159,10 +164,11 @@ def bench_command(
     results = [bench_in_subprocess(m, settings) for m in models]
     table = Table(title=f"device_bench ({results[0]['runtime']}, {threads} thread(s))")
     for column in ("model", "size", "init", "p50", "p90", "p99", "peak RSS", "runs"):
-        table.add_column(column, justify="left" if column == "model" else "right")
+        table.add_column(column, justify="left" if column == "model" else "right",
+                         overflow="fold" if column == "model" else "ellipsis", no_wrap=column != "model")
     for r in results:
         lat = r["latency_us"]
-        table.add_row(r["model"], f"{r['size_bytes'] / 1024:.1f} KB", f"{r['init_ms']:.1f} ms",
+        table.add_row(_short_path(r["model"]), f"{r['size_bytes'] / 1024:.1f} KB", f"{r['init_ms']:.1f} ms",
                       f"{lat['p50']:.1f} us", f"{lat['p90']:.1f} us", f"{lat['p99']:.1f} us",
                       f"{r['peak_rss_mb']:.1f} MB", str(r["runs"]))
     stdout.print(table)

@@ -13,6 +13,8 @@ import os
 import sys
 import tempfile
 
+from projnet.errors import ProjnetError
+
 
 @contextlib.contextmanager
 def captured_native_output():
@@ -36,8 +38,12 @@ def captured_native_output():
 
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow and Keras once, without their start-up chatter on the terminal."""
-    if "tensorflow" in sys.modules:
+    if sys.modules.get("tensorflow") is not None:
         return
-    with captured_native_output():
-        import keras  # noqa: F401
-        import tensorflow  # noqa: F401
+    try:
+        with captured_native_output():
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+    except ImportError as exc:  # a device install: numpy and a TFLite runtime only
+        raise ProjnetError(f"training and export need TensorFlow and Keras ({exc.name} is not installed): "
+                           f"pip install 'projnet[train]'") from None

@@ -118,3 +118,17 @@ def test_debug_shows_the_traceback(tmp_path, monkeypatch):
     result = runner.invoke(app, ["inspect", str(tmp_path / "missing.tflite")])
     assert result.exit_code != 0
     assert type(result.exception).__name__ == "ProjnetError"
+
+
+def test_training_on_a_device_install_says_what_to_install():
+    """`pip install 'projnet[device]'` has no TensorFlow: training is refused in one line, not a traceback."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['keras'] = None; sys.modules['tensorflow'] = None\n"
+            "sys.argv = ['projnet', 'train-and-export']\n"
+            "from projnet.cli import main; main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "need TensorFlow and Keras" in one_line_error(done.stderr)
+    assert "pip install 'projnet[train]'" in done.stderr
