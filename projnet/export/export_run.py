@@ -85,9 +85,9 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
             bench = bench_in_subprocess(run_dir / filename, bench_settings)
             metrics[key].update(latency_us=bench["latency_us"], peak_rss_mb=bench["peak_rss_mb"],
                                 init_ms=bench["init_ms"])
-            metrics["bench"] = {"runtime": bench["runtime"], "threads": bench["threads"],
-                                "machine": f"{platform.machine()} {platform.system()}"}
             progress.advance(task)
+    metrics["bench"] = {"runtime": bench["runtime"], "threads": bench["threads"],
+                        "machine": f"{platform.machine()} {platform.system()}"}
     metrics["size_ratio_int8_to_trainer"] = metrics["student_int8"]["size_bytes"] / metrics["trainer_float"]["size_bytes"]
     atomic_write_json(run_dir / names.METRICS, metrics)
     write_report(run_dir / names.REPORT, metrics)
