@@ -149,30 +149,40 @@ def bench_command(
     min_time: Annotated[float, typer.Option(min=0.01, help="Seconds of timed runs, at least.")] = 1.0,
     warmup: Annotated[int, typer.Option(min=0, help="Untimed runs first.")] = 20,
     json_out: JsonOut = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw latency, size and accuracy to this PNG.")] = None,
+    target: Annotated[str, typer.Option(help="Where to run: local, adb or adb:SERIAL.")] = "local",
+    benchmark_binary: Annotated[Optional[Path], typer.Option(
+        help="For --target adb: the official benchmark_model binary built for the phone.")] = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Latency percentiles and peak memory of .tflite models, each in its own process."""
-    from projnet.device_bench.local import bench_in_subprocess
     from projnet.device_bench.model_file import read_model
     from projnet.device_bench.runner import BenchSettings
+    from projnet.device_bench.targets import bench_on_target, parse_target
 
+    parse_target(target)  # a malformed target is a usage error before anything runs
     for model in models:
         read_model(model)  # refuse a bad file before spending time on the others
-    if json_out is not None and json_out.exists() and not overwrite:
-        raise ProjnetError(f"{json_out} already exists; pass --overwrite to replace it")
+    for output in (json_out, plot):
+        if output is not None and output.exists() and not overwrite:
+            raise ProjnetError(f"{output} already exists; pass --overwrite to replace it")
     settings = BenchSettings(threads=threads, min_time_s=min_time, warmup_runs=warmup)
-    results = [bench_in_subprocess(m, settings) for m in models]
+    results = [bench_on_target(m, target, settings, benchmark_binary) for m in models]
     table = Table(title=f"device_bench ({results[0]['runtime']}, {threads} thread(s))")
-    for column in ("model", "size", "init", "p50", "p90", "p99", "peak RSS", "runs"):
+    for column in ("model", "size", "p50", "p90", "p99", "peak RSS"):  # init and runs: in --json
         table.add_column(column, justify="left" if column == "model" else "right",
                          overflow="fold" if column == "model" else "ellipsis", no_wrap=column != "model")
     for r in results:
         lat = r["latency_us"]
-        table.add_row(_short_path(r["model"]), f"{r['size_bytes'] / 1024:.1f} KB", f"{r['init_ms']:.1f} ms",
-                      f"{lat['p50']:.1f} us", f"{lat['p90']:.1f} us", f"{lat['p99']:.1f} us",
-                      f"{r['peak_rss_mb']:.1f} MB", str(r["runs"]))
+        cells = [f"{lat[k]:.1f} us" if k in lat else "-" for k in ("p50", "p90", "p99")]
+        rss = "-" if r.get("peak_rss_mb") is None else f"{r['peak_rss_mb']:.1f} MB"
+        table.add_row(_short_path(r["model"]), f"{r['size_bytes'] / 1024:.1f} KB", *cells, rss)
     stdout.print(table)
     _write_json(json_out, results, overwrite)
+    if plot is not None:
+        from projnet.device_bench.compare_plot import plot_comparison
+
+        plot_comparison(results, plot)
 
 
 @app.command("inspect")

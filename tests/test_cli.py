@@ -29,13 +29,24 @@ def test_inspect_and_json(digits_run, tmp_path):
 
 
 def test_bench_two_models(digits_run, tmp_path):
-    out = tmp_path / "bench.json"
+    out, png = tmp_path / "bench.json", tmp_path / "bench.png"
     models = [str(digits_run / "student_int8.tflite"), str(digits_run / "trainer_float.tflite")]
-    result = runner.invoke(app, ["bench", *models, "--min-time", "0.1", "--json", str(out)])
+    result = runner.invoke(app, ["bench", *models, "--min-time", "0.1", "--json", str(out), "--plot", str(png)])
     assert result.exit_code == 0, result.output
     figures = json.loads(out.read_text())
     assert [f["model"] for f in figures] == models
     assert figures[0]["size_bytes"] < figures[1]["size_bytes"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = runner.invoke(app, ["bench", *models, "--plot", str(png)])
+    assert again.exit_code == 1 and "bench.png already exists" in one_line_error(again.stderr)
+
+
+def test_recorded_accuracy_comes_from_the_run(digits_run, digits_metrics):
+    from projnet.device_bench.compare_plot import recorded_accuracy
+
+    assert recorded_accuracy(str(digits_run / "student_int8.tflite")) == digits_metrics["student_int8"]["accuracy"]
+    assert recorded_accuracy(str(digits_run / "trainer_float.tflite")) == digits_metrics["trainer"]["accuracy"]
+    assert recorded_accuracy("/nowhere/model.tflite") is None
 
 
 def test_export_rewrites_an_existing_run(tmp_path):
@@ -132,3 +143,23 @@ def test_training_on_a_device_install_says_what_to_install():
     assert done.returncode == 1
     assert "need TensorFlow and Keras" in one_line_error(done.stderr)
     assert "pip install 'projnet[train]'" in done.stderr
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--target", "ssh-ish"], 2, "unknown --target 'ssh-ish'; expected local, adb or adb:SERIAL"),
+    (["--target", "adb"], 2, "--target adb needs --benchmark-binary PATH"),
+])
+def test_bench_target_errors(digits_run, args, code, message):
+    result = runner.invoke(app, ["bench", str(digits_run / "student_int8.tflite"), *args])
+    assert result.exit_code == code
+    assert message in one_line_error(result.stderr)
+
+
+def test_bench_on_adb_without_adb(digits_run, tmp_path, monkeypatch):
+    binary = tmp_path / "benchmark_model"
+    binary.write_bytes(b"\x7fELF")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = runner.invoke(app, ["bench", str(digits_run / "student_int8.tflite"), "--target", "adb:emulator-5554",
+                                 "--benchmark-binary", str(binary)])
+    assert result.exit_code == 1
+    assert "adb not found" in one_line_error(result.stderr)
