@@ -122,8 +122,8 @@ class RunConfig:
             ("bench.threads", self.bench.threads >= 1, "at least 1"),
             ("bench.min_time_s", self.bench.min_time_s > 0, "positive"),
         ]
-        checks += [(f"student.hidden", all(h >= 1 for h in self.student.hidden), "a list of positive widths"),
-                   (f"trainer.hidden", all(h >= 1 for h in self.trainer.hidden) and self.trainer.hidden,
+        checks += [("student.hidden", all(h >= 1 for h in self.student.hidden), "a list of positive widths"),
+                   ("trainer.hidden", all(h >= 1 for h in self.trainer.hidden) and self.trainer.hidden,
                     "a non-empty list of positive widths")]
         for w in ("trainer_weight", "student_weight", "distill_weight", "mixup_distill_weight"):
             checks.append((f"objective.{w}", getattr(self.objective, w) >= 0, "non-negative"))
