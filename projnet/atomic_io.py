@@ -38,6 +38,7 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[str], Any]) -> P
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; artifacts get the usual permissions
         os.replace(tmp, path)
     except BaseException as exc:
         if os.path.exists(tmp):
@@ -46,3 +47,9 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[str], Any]) -> P
             raise ProjnetError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -150,15 +150,23 @@ def bench_command(
     warmup: Annotated[int, typer.Option(min=0, help="Untimed runs first.")] = 20,
     json_out: JsonOut = None,
     plot: Annotated[Optional[Path], typer.Option(help="Also draw latency, size and accuracy to this PNG.")] = None,
-    target: Annotated[str, typer.Option(help="Where to run: local, adb or adb:SERIAL.")] = "local",
+    target: Annotated[str, typer.Option(
+        help="Where to run: local, ssh://[user@]host[:port], qemu-aarch64, adb or adb:SERIAL.")] = "local",
     benchmark_binary: Annotated[Optional[Path], typer.Option(
         help="For --target adb: the official benchmark_model binary built for the phone.")] = None,
+    remote_python: Annotated[str, typer.Option(
+        help="For --target ssh: the host's Python (with numpy and a TFLite runtime).")] = "python3",
+    ssh_config: Annotated[Optional[Path], typer.Option(help="For --target ssh: an ssh_config file (ssh -F).")] = None,
+    connect_timeout: Annotated[int, typer.Option(min=1, help="For --target ssh: seconds to reach the host.")] = 10,
+    qemu_root: Annotated[Optional[Path], typer.Option(
+        help="For --target qemu-aarch64: where the arm64 sysroot is built and cached "
+             "(default $PROJNET_QEMU_ROOT or ~/.cache/projnet/qemu-aarch64).")] = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Latency percentiles and peak memory of .tflite models, each in its own process."""
     from projnet.device_bench.model_file import read_model
     from projnet.device_bench.runner import BenchSettings
-    from projnet.device_bench.targets import bench_on_target, parse_target
+    from projnet.device_bench.targets import TargetOptions, bench_on_target, parse_target
 
     parse_target(target)  # a malformed target is a usage error before anything runs
     for model in models:
@@ -167,16 +175,21 @@ def bench_command(
         if output is not None and output.exists() and not overwrite:
             raise ProjnetError(f"{output} already exists; pass --overwrite to replace it")
     settings = BenchSettings(threads=threads, min_time_s=min_time, warmup_runs=warmup)
-    results = [bench_on_target(m, target, settings, benchmark_binary) for m in models]
-    table = Table(title=f"device_bench ({results[0]['runtime']}, {threads} thread(s))")
-    for column in ("model", "size", "p50", "p90", "p99", "peak RSS"):  # init and runs: in --json
+    options = TargetOptions(benchmark_binary=benchmark_binary, remote_python=remote_python, ssh_config=ssh_config,
+                            connect_timeout_s=connect_timeout, qemu_root=qemu_root)
+    results = [bench_on_target(m, target, settings, options) for m in models]
+    emulated = " - EMULATED: timings are QEMU's, not the device's" if results[0].get("emulated") else ""
+    table = Table(title=f"device_bench ({results[0]['runtime']}, {threads} thread(s)){emulated}")
+    for column in ("model", "size", "p50", "p90", "p99", "peak RSS", "outputs"):  # init and runs: in --json
         table.add_column(column, justify="left" if column == "model" else "right",
                          overflow="fold" if column == "model" else "ellipsis", no_wrap=column != "model")
     for r in results:
         lat = r["latency_us"]
         cells = [f"{lat[k]:.1f} us" if k in lat else "-" for k in ("p50", "p90", "p99")]
         rss = "-" if r.get("peak_rss_mb") is None else f"{r['peak_rss_mb']:.1f} MB"
-        table.add_row(_short_path(r["model"]), f"{r['size_bytes'] / 1024:.1f} KB", *cells, rss)
+        check = r.get("expected_check")
+        outputs = "-" if check is None else f"{round(check['argmax_match'] * check['rows'])}/{check['rows']} same"
+        table.add_row(_short_path(r["model"]), f"{r['size_bytes'] / 1024:.1f} KB", *cells, rss, outputs)
     stdout.print(table)
     _write_json(json_out, results, overwrite)
     if plot is not None:

@@ -24,3 +24,20 @@ def one_line_error(stderr: str) -> str:
     assert lines[0].startswith("error: "), lines[0]
     assert "Traceback" not in stderr
     return lines[0]
+
+
+def require_system_dependency(present: bool, what: str) -> None:
+    """Skip when a Debian package the test needs is absent, except where it must be there.
+
+    `.ci/run` sets PROJNET_REQUIRE_SYSTEM_DEPS=1 after installing them (.ci/system-deps): in CI a
+    missing package fails the test instead of skipping it quietly.
+    """
+    import os
+
+    import pytest
+
+    if present:
+        return
+    if os.environ.get("PROJNET_REQUIRE_SYSTEM_DEPS") == "1":
+        pytest.fail(f"{what}, and PROJNET_REQUIRE_SYSTEM_DEPS=1 says it must be (.ci/system-deps installs it)")
+    pytest.skip(f"{what} (run .ci/system-deps as root to install it)")

@@ -3,6 +3,8 @@
     python -m projnet.device_bench MODEL.tflite [--threads 1] [--min-time 1.0] [--json out.json|-]
 
 With `--json -` the figures go to stdout as one JSON document (what `projnet bench` reads back).
+When MODEL.expected.npz lies beside the model (export writes it), its inputs are run too and the
+outputs checked against the ones recorded at export; a row whose argmax differs fails the run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import os
 import sys
 
+from projnet.device_bench.expected_outputs import expected_path
 from projnet.device_bench.runner import BenchSettings, run_benchmark
 from projnet.errors import ProjnetError
 
@@ -25,16 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-xnnpack", action="store_true", help="builtin kernels only, no default delegate")
     parser.add_argument("--input", default=None, help=".npy holding the input (default: random)")
     parser.add_argument("--json", default=None, help="write results to this file ('-' for stdout)")
+    parser.add_argument("--no-check", action="store_true", help="skip MODEL.expected.npz even when present")
     args = parser.parse_args(argv)
     settings = BenchSettings(threads=args.threads, min_time_s=args.min_time, warmup_runs=args.warmup,
                              use_xnnpack=not args.no_xnnpack)
     try:
-        results = [run_benchmark(m, settings, args.input) for m in args.models]
+        results = [run_benchmark(m, settings, args.input, _expected_for(m, args.no_check)) for m in args.models]
     except ProjnetError as exc:
-        if os.environ.get("PROJNET_DEBUG") == "1":
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(exc)
     if args.json == "-":
         json.dump(results, sys.stdout)
         sys.stdout.write("\n")
@@ -47,7 +48,29 @@ def main(argv: list[str] | None = None) -> int:
             lat = r["latency_us"]
             print(f"{r['model']}: p50 {lat['p50']} us  p90 {lat['p90']} us  p99 {lat['p99']} us  "
                   f"peak RSS {r['peak_rss_mb']} MB  ({r['runtime']}, {r['threads']} thread(s), {r['runs']} runs)")
+    failed = [r for r in results if not r.get("expected_check", {"passed": True})["passed"]]
+    if failed:
+        return _fail(ProjnetError(mismatch_message(failed[0])))
     return 0
+
+
+def _expected_for(model: str, skip: bool) -> str | None:
+    path = expected_path(model)
+    return None if skip or not path.is_file() else str(path)
+
+
+def mismatch_message(result: dict) -> str:
+    check = result["expected_check"]
+    wrong = round((1 - check["argmax_match"]) * check["rows"])
+    return (f"{result['model']}: {wrong} of {check['rows']} inputs give a different class here than at export "
+            f"({result['runtime']} on {result['host']['machine']})")
+
+
+def _fail(exc: ProjnetError) -> int:
+    if os.environ.get("PROJNET_DEBUG") == "1":
+        raise exc
+    print(f"error: {exc}", file=sys.stderr)
+    return exc.exit_code
 
 
 if __name__ == "__main__":

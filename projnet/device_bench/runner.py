@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from projnet.device_bench.expected_outputs import check_expected
 from projnet.device_bench.model_file import read_model
 from projnet.device_bench.runtime import make_interpreter
 from projnet.errors import ProjnetError
@@ -85,8 +86,12 @@ def percentiles_us(seconds: list[float]) -> dict[str, float]:
 
 
 def run_benchmark(model_path: str | Path, settings: BenchSettings = BenchSettings(),
-                  input_npy: str | None = None) -> dict:
-    """Benchmark one model in this process; returns plain JSON-able figures."""
+                  input_npy: str | None = None, expected_npz: str | Path | None = None) -> dict:
+    """Benchmark one model in this process; returns plain JSON-able figures.
+
+    With `expected_npz` (see expected_outputs.py), the shipped inputs are run afterwards and the
+    outputs compared with the ones recorded at export; the peak RSS is read before that.
+    """
     baseline_rss = current_rss_mb()
     data = read_model(model_path)
     start = time.perf_counter()
@@ -109,7 +114,7 @@ def run_benchmark(model_path: str | Path, settings: BenchSettings = BenchSetting
         interpreter.invoke()
         timings.append(time.perf_counter() - start)
     peak = peak_rss_mb()
-    return {
+    result = {
         "model": str(model_path), "size_bytes": len(data), "runtime": runtime,
         "threads": settings.threads, "xnnpack": settings.use_xnnpack,
         "init_ms": round(init_s * 1e3, 3), "first_inference_us": round(first_s * 1e6, 2),
@@ -118,3 +123,6 @@ def run_benchmark(model_path: str | Path, settings: BenchSettings = BenchSetting
         "host": {"machine": platform.machine(), "system": platform.system(), "python": platform.python_version()},
         "settings": asdict(settings),
     }
+    if expected_npz is not None:
+        result["expected_check"] = check_expected(interpreter, expected_npz)
+    return result

@@ -12,11 +12,12 @@ from projnet import run_dir as names
 from projnet.atomic_io import atomic_write_bytes, atomic_write_json
 from projnet.config import RunConfig
 from projnet.data.splits import DatasetSplits
+from projnet.device_bench.expected_outputs import MAX_ROWS, expected_path
 from projnet.device_bench.local import bench_in_subprocess
 from projnet.device_bench.runner import BenchSettings
 from projnet.errors import ProjnetError
 from projnet.export.converter import convert_float, convert_int8, require_builtin_ops
-from projnet.export.tflite_eval import run_tflite
+from projnet.export.tflite_eval import expected_outputs_npz, run_tflite
 from projnet.progress import progress_bar
 from projnet.projection.student import projection_submodel
 from projnet.run_report import write_report
@@ -44,6 +45,11 @@ def bit_flip_rate(student: keras.Model, x: np.ndarray, representative: np.ndarra
 def evaluate_student_tflite(model: bytes, splits: DatasetSplits, keras_pred: np.ndarray) -> dict:
     pred = run_tflite(model, splits.x_test).argmax(axis=1)
     return {"accuracy": float(np.mean(pred == splits.y_test)), "agreement": float(np.mean(pred == keras_pred))}
+
+
+def check_rows(splits: DatasetSplits) -> np.ndarray:
+    """The rows whose outputs ship beside each student (test rows first, topped up from the others)."""
+    return np.concatenate([splits.x_test, splits.x_val, splits.x_train])[:MAX_ROWS]
 
 
 def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer: keras.Model,
@@ -74,6 +80,7 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
             entry = {"size_bytes": len(model), "ops": require_builtin_ops(model, filename)}
             if key.startswith("student"):
                 entry.update(evaluate_student_tflite(model, splits, student_pred))
+                atomic_write_bytes(expected_path(run_dir / filename), expected_outputs_npz(model, check_rows(splits)))
             metrics[key] = entry
             progress.advance(task)
         progress.update(task, description="checking projection bits")

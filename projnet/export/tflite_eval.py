@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from projnet.device_bench.expected_outputs import record_expected
 from projnet.device_bench.runtime import make_interpreter
 from projnet.native_output import captured_native_output
 
@@ -43,3 +44,10 @@ def run_tflite(model: bytes, x: np.ndarray, batch_size: int = 256) -> np.ndarray
         interpreter.invoke()
         results.append(dequantize(interpreter.get_tensor(out["index"]), out))
     return np.concatenate(results)
+
+
+def expected_outputs_npz(model: bytes, x: np.ndarray) -> bytes:
+    """`x` quantized as the model's input says, with this runtime's raw outputs: MODEL.expected.npz."""
+    with captured_native_output():
+        _, interpreter = make_interpreter(model, threads=1)
+    return record_expected(interpreter, quantize(x, interpreter.get_input_details()[0]))

@@ -1,0 +1,71 @@
+"""Expected outputs shipped beside a model: what it computed at export, checked again where it runs.
+
+Export writes `MODEL.expected.npz` next to `MODEL.tflite`: up to 1,000 inputs in the model's own
+input dtype (already quantized for int8 models) and the raw outputs the exporting machine's runtime
+gave for each, one row at a time as a device runs them. On a target, the runner feeds the same
+rows and compares: the same argmax on every row is the pass mark (raw int8 outputs can differ by
+a unit between CPU kernels; a different class cannot, for a model that works there).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from projnet.errors import ProjnetError
+
+MAX_ROWS = 1000  # enough to catch a wrong kernel; small enough for an emulated target (~1 s)
+PASS_ARGMAX_MATCH = 1.0
+
+
+def expected_path(model_path: str | Path) -> Path:
+    """student_int8.tflite -> student_int8.expected.npz, in the same directory."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + ".expected.npz")
+
+
+def _outputs_row_by_row(interpreter, inputs: np.ndarray) -> np.ndarray:
+    (detail,) = interpreter.get_input_details()
+    out = interpreter.get_output_details()[0]
+    if list(detail["shape"][1:]) != list(inputs.shape[1:]) or np.dtype(detail["dtype"]) != inputs.dtype:
+        raise ProjnetError(f"expected-output inputs are {inputs.dtype}{list(inputs.shape[1:])} per row; "
+                           f"the model takes {np.dtype(detail['dtype'])}{list(detail['shape'][1:])}")
+    if detail["shape"][0] != 1:
+        interpreter.resize_tensor_input(detail["index"], [1, *detail["shape"][1:]])
+        interpreter.allocate_tensors()
+        detail, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    rows = []
+    for row in inputs:
+        interpreter.set_tensor(detail["index"], row[np.newaxis])
+        interpreter.invoke()
+        rows.append(interpreter.get_tensor(out["index"])[0].copy())
+    return np.stack(rows)
+
+
+def record_expected(interpreter, inputs: np.ndarray) -> bytes:
+    """The .npz bytes holding `inputs` (model dtype, (n, ...)) and this runtime's raw outputs."""
+    inputs = inputs[:MAX_ROWS]
+    buffer = io.BytesIO()
+    np.savez(buffer, inputs=inputs, outputs=_outputs_row_by_row(interpreter, inputs))
+    return buffer.getvalue()
+
+
+def check_expected(interpreter, npz_path: str | Path) -> dict:
+    """Run the shipped inputs here; report how many rows keep their argmax and the largest difference."""
+    try:
+        with np.load(npz_path, allow_pickle=False) as npz:
+            inputs, expected = npz["inputs"], npz["outputs"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ProjnetError(f"cannot read expected outputs {npz_path}: {exc}") from None
+    got = _outputs_row_by_row(interpreter, inputs)
+    if got.shape != expected.shape:
+        raise ProjnetError(f"{npz_path} holds outputs of shape {list(expected.shape)}; the model gives {list(got.shape)}")
+    flat_got, flat_expected = got.reshape(len(got), -1), expected.reshape(len(expected), -1)
+    match = float(np.mean(flat_got.argmax(axis=1) == flat_expected.argmax(axis=1)))
+    diff = np.abs(flat_got.astype(np.float64) - flat_expected.astype(np.float64))
+    return {"file": str(npz_path), "rows": len(inputs), "argmax_match": match,
+            "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+            "exact_rows": int(np.sum(diff.max(axis=1) == 0)) if diff.size else 0,
+            "passed": match >= PASS_ARGMAX_MATCH}
