@@ -178,18 +178,18 @@ def bench_command(
     options = TargetOptions(benchmark_binary=benchmark_binary, remote_python=remote_python, ssh_config=ssh_config,
                             connect_timeout_s=connect_timeout, qemu_root=qemu_root)
     results = [bench_on_target(m, target, settings, options) for m in models]
-    emulated = " - EMULATED: timings are QEMU's, not the device's" if results[0].get("emulated") else ""
-    table = Table(title=f"device_bench ({results[0]['runtime']}, {threads} thread(s)){emulated}")
-    for column in ("model", "size", "p50", "p90", "p99", "peak RSS", "outputs"):  # init and runs: in --json
-        table.add_column(column, justify="left" if column == "model" else "right",
+    emulated = "EMULATED: timings and memory are QEMU's, not the device's" if results[0].get("emulated") else None
+    table = Table(title=f"device_bench: {results[0]['runtime']}, {threads} thread(s)", caption=emulated)
+    for column in ("model", "size", "p50", "p99", "peak RSS", "same class"):  # p90, init, runs: in --json
+        table.add_column(column, justify="left" if column == "model" else "right", min_width=12 if column == "model" else None,
                          overflow="fold" if column == "model" else "ellipsis", no_wrap=column != "model")
     for r in results:
         lat = r["latency_us"]
-        cells = [f"{lat[k]:.1f} us" if k in lat else "-" for k in ("p50", "p90", "p99")]
+        cells = [f"{lat[k]:.1f} us" if k in lat else "-" for k in ("p50", "p99")]
         rss = "-" if r.get("peak_rss_mb") is None else f"{r['peak_rss_mb']:.1f} MB"
-        check = r.get("expected_check")
-        outputs = "-" if check is None else f"{round(check['argmax_match'] * check['rows'])}/{check['rows']} same"
-        table.add_row(_short_path(r["model"]), f"{r['size_bytes'] / 1024:.1f} KB", *cells, rss, outputs)
+        check = r.get("expected_check")  # rows of MODEL.expected.npz whose class matches export's
+        same = "-" if check is None else f"{round(check['argmax_match'] * check['rows'])}/{check['rows']}"
+        table.add_row(_short_path(r["model"]), f"{r['size_bytes'] / 1024:.1f} KB", *cells, rss, same)
     stdout.print(table)
     _write_json(json_out, results, overwrite)
     if plot is not None:

@@ -12,6 +12,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -36,8 +37,8 @@ def ensure_sysroot(root: Path, python: str = "python3", timeout_s: float = 900.0
     """Build the sysroot under `root` unless a complete one is there; returns `root`."""
     if (root / "READY").is_file():
         return root
-    if shutil.which("bash") is None:
-        raise ProjnetError("building the arm64 sysroot needs bash")
+    _preflight(root)
+    print(f"building the arm64 sysroot in {root} (once; 1-2 minutes, ~300 MB)", file=sys.stderr)
     try:
         done = subprocess.run(["bash", str(BUILD_SCRIPT), str(root), python], timeout=timeout_s,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -49,6 +50,18 @@ def ensure_sysroot(root: Path, python: str = "python3", timeout_s: float = 900.0
         reason = errors[-1][len("error: "):] if errors else lines[-1]
         raise ProjnetError(f"cannot build the arm64 sysroot in {root}: {reason}")
     return root
+
+
+def _preflight(root: Path) -> None:
+    """The build script's requirements, checked first so that a refusal is one line and costs nothing."""
+    can_install = os.geteuid() == 0 and shutil.which("apt-get") is not None
+    tools = shutil.which("qemu-aarch64-static") and shutil.which("debootstrap")
+    if shutil.which("bash") is None or not (tools or can_install):
+        raise ProjnetError(f"cannot build the arm64 sysroot in {root}: the qemu-aarch64 target needs "
+                           f"qemu-user-static and debootstrap: sudo apt-get install qemu-user-static debootstrap")
+    if os.geteuid() != 0:
+        raise ProjnetError(f"cannot build the arm64 sysroot in {root}: debootstrap needs root; build it once "
+                           f"as root (sudo projnet bench ... --target qemu-aarch64) or pass --qemu-root to a built one")
 
 
 def qemu_binary() -> str:
