@@ -1,7 +1,11 @@
 """device_bench against LiteRT's official benchmark tool, on the same models, threads and machine.
 
     .venv/bin/python benchmarks/official_agreement.py MODEL.tflite [MODEL2 ...] [--rounds 3] [--threads 1]
-        [--json benchmarks/results/official_agreement.json]
+        [--reference-models DIR] [--json benchmarks/results/official_agreement.json]
+
+`--reference-models DIR` also writes and compares two trainer-sized MLPs (784-2048-2048-10 float,
+784-4096-4096-10 full-integer int8; random weights: latency does not depend on the weights' values) that take well
+over 0.5 ms, the range where the official tool's 10 us steps resolve a 15% difference.
 
 The two tools alternate, `--rounds` times each per model, so that machine noise hits both alike;
 the median over rounds of each tool's median latency is compared. The official tool is
@@ -45,14 +49,39 @@ def compare(model: Path, rounds: int, threads: int) -> dict:
             "official_resolves": official_us >= 500.0, "device_bench_rounds": ours, "official_rounds": official}
 
 
+def _mlp(width: int):
+    import keras
+
+    return keras.Sequential([keras.Input((784,)), keras.layers.Dense(width, activation="relu"),
+                             keras.layers.Dense(width, activation="relu"), keras.layers.Dense(10)])
+
+
+def write_reference_models(directory: Path) -> list[Path]:
+    """Trainer-sized MLPs as .tflite (float 2048 wide, int8 4096 wide), converted as projnet exports."""
+    import keras
+    import numpy as np
+
+    from projnet.export.converter import convert_float, convert_int8
+
+    keras.utils.set_random_seed(0)
+    calibration = np.random.default_rng(0).random((200, 784), dtype=np.float32)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / "mlp2048_float.tflite", directory / "mlp4096_int8.tflite"]
+    paths[0].write_bytes(convert_float(_mlp(2048), "mlp2048"))
+    paths[1].write_bytes(convert_int8(_mlp(4096), calibration, "mlp4096"))  # int8 is ~20x faster: wider
+    return paths
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", type=Path)
+    parser.add_argument("models", nargs="*", type=Path)
+    parser.add_argument("--reference-models", type=Path, default=None, help="write and add the 2048-wide MLPs here")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "official_agreement.json")
     args = parser.parse_args()
-    results = [compare(m, args.rounds, args.threads) for m in args.models]
+    models = list(args.models) + (write_reference_models(args.reference_models) if args.reference_models else [])
+    results = [compare(m, args.rounds, args.threads) for m in models]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print("| model | device_bench p50 us | official median us | ratio |\n|---|---|---|---|")

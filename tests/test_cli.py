@@ -146,7 +146,7 @@ def test_training_on_a_device_install_says_what_to_install():
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (["--target", "ssh-ish"], 2, "unknown --target 'ssh-ish'; expected local, adb or adb:SERIAL"),
+    (["--target", "ssh-ish"], 2, "unknown --target 'ssh-ish'; expected local, ssh://[user@]host[:port], qemu-aarch64, adb or adb:SERIAL"),
     (["--target", "adb"], 2, "--target adb needs --benchmark-binary PATH"),
 ])
 def test_bench_target_errors(digits_run, args, code, message):

@@ -31,7 +31,7 @@ def _outputs_row_by_row(interpreter, inputs: np.ndarray) -> np.ndarray:
     out = interpreter.get_output_details()[0]
     if list(detail["shape"][1:]) != list(inputs.shape[1:]) or np.dtype(detail["dtype"]) != inputs.dtype:
         raise ProjnetError(f"expected-output inputs are {inputs.dtype}{list(inputs.shape[1:])} per row; "
-                           f"the model takes {np.dtype(detail['dtype'])}{list(detail['shape'][1:])}")
+                           f"the model takes {np.dtype(detail['dtype'])}{[int(d) for d in detail['shape'][1:]]}")
     if detail["shape"][0] != 1:
         interpreter.resize_tensor_input(detail["index"], [1, *detail["shape"][1:]])
         interpreter.allocate_tensors()

@@ -1,0 +1,60 @@
+"""MODEL.expected.npz: written at export, checked by the runner wherever the model runs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+from projnet.device_bench.expected_outputs import check_expected, expected_path
+from projnet.device_bench.runtime import make_interpreter
+from tests.helpers import one_line_error
+
+
+def test_export_ships_1000_rows_in_the_models_own_input_dtype(digits_run):
+    with np.load(expected_path(digits_run / "student_int8.tflite")) as npz:
+        inputs, outputs = npz["inputs"], npz["outputs"]
+    assert inputs.dtype == np.int8 and inputs.shape == (1000, 64)  # quantized, as the device feeds it
+    assert outputs.dtype == np.int8 and outputs.shape == (1000, 10)
+    with np.load(expected_path(digits_run / "student_float.tflite")) as npz:
+        assert npz["inputs"].dtype == np.float32 and npz["inputs"].shape == (1000, 64)
+
+
+def test_same_runtime_reproduces_every_row_exactly(digits_run):
+    model = digits_run / "student_int8.tflite"
+    _, interpreter = make_interpreter(model.read_bytes())
+    check = check_expected(interpreter, expected_path(model))
+    assert check == {**check, "rows": 1000, "argmax_match": 1.0, "max_abs_diff": 0.0, "exact_rows": 1000,
+                     "passed": True}
+
+
+def test_a_changed_class_fails_the_run_in_one_line(digits_run, tmp_path):
+    """What a wrong kernel on a device would look like: 3 rows whose recorded class differs."""
+    model = tmp_path / "student_int8.tflite"
+    shutil.copy(digits_run / "student_int8.tflite", model)
+    with np.load(expected_path(digits_run / "student_int8.tflite")) as npz:
+        inputs, outputs = npz["inputs"], npz["outputs"].copy()
+    for row in (0, 10, 999):
+        outputs[row] = np.roll(outputs[row], 1)  # moves the argmax to another class
+    np.savez(expected_path(model), inputs=inputs, outputs=outputs)
+    done = subprocess.run([sys.executable, "-m", "projnet.device_bench", str(model), "--min-time", "0.05"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    stderr = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("INFO: "))
+    assert "3 of 1000 inputs give a different class here than at export" in one_line_error(stderr)
+    skipped = subprocess.run([sys.executable, "-m", "projnet.device_bench", str(model), "--min-time", "0.05",
+                              "--no-check"], capture_output=True, text=True)
+    assert skipped.returncode == 0
+
+
+def test_expected_file_for_another_model_is_refused(digits_run, tmp_path):
+    model = tmp_path / "student_int8.tflite"
+    shutil.copy(digits_run / "student_int8.tflite", model)
+    shutil.copy(expected_path(digits_run / "student_float.tflite"), expected_path(model))  # float32 rows
+    done = subprocess.run([sys.executable, "-m", "projnet.device_bench", str(model), "--min-time", "0.05"],
+                          capture_output=True, text=True)
+    stderr = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("INFO: "))
+    assert done.returncode == 1
+    assert "expected-output inputs are float32[64] per row; the model takes int8[64]" in one_line_error(stderr)
