@@ -9,14 +9,14 @@ from projnet.cli import app
 from projnet.config import DataConfig
 from projnet.data.fashion_mnist import locate_fashion_mnist
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not locate_fashion_mnist(DataConfig()),
-                       reason="Fashion-MNIST not installed: apt-get install dataset-fashion-mnist"),
-]
+from tests.helpers import require_system_dependency
+
+pytestmark = pytest.mark.slow
 
 
 def test_fashion_mnist_acceptance(tmp_path):
+    require_system_dependency(bool(locate_fashion_mnist(DataConfig())),
+                              "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist)")
     out = tmp_path / "fashion"
     result = CliRunner().invoke(app, ["train-and-export", "--dataset", "fashion_mnist", "--out", str(out),
                                       "--quiet", "--set", "bench.min_time_s=0.3"])

@@ -7,6 +7,7 @@ from projnet.config import DataConfig
 from projnet.data import describe_datasets, load_dataset
 from projnet.data import fashion_mnist
 from projnet.errors import ProjnetError, UsageError
+from tests.helpers import require_system_dependency
 
 
 def test_digits_splits_are_fixed_disjoint_and_stratified():
@@ -77,8 +78,9 @@ def test_fashion_truncated_file(tmp_path, no_system_fashion):
         load_dataset(DataConfig(dataset="fashion_mnist", data_dir=str(tmp_path)))
 
 
-@pytest.mark.skipif(not fashion_mnist.locate_fashion_mnist(DataConfig()), reason="Fashion-MNIST not installed")
 def test_real_fashion_mnist():
+    require_system_dependency(bool(fashion_mnist.locate_fashion_mnist(DataConfig())),
+                              "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist)")
     splits = load_dataset(DataConfig(dataset="fashion_mnist"))
     assert splits.x_test.shape == (10000, 784)
     assert len(splits.x_train) == 54000 and len(splits.x_val) == 6000
