@@ -42,7 +42,8 @@ def compare(model: Path, rounds: int, threads: int) -> dict:
     ours, official = [], []
     for _ in range(rounds):
         ours.append(bench_in_subprocess(model, BenchSettings(threads=threads, min_time_s=2.0))["latency_us"]["p50"])
-        official.append(official_median_us(model, threads, runs=5000))
+        runs = int(min(5000, max(100, 2e6 / max(ours[-1], 1.0))))  # about 2 s of runs, like device_bench's
+        official.append(official_median_us(model, threads, runs=runs))
     ours_us, official_us = statistics.median(ours), statistics.median(official)
     return {"model": str(model), "threads": threads, "rounds": rounds, "device_bench_p50_us": ours_us,
             "official_median_us": official_us, "ratio": round(ours_us / official_us, 3),
