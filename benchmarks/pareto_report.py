@@ -1,0 +1,76 @@
+"""The sweep's table and plot: accuracy against .tflite size and against one-thread p50 latency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def baseline_front(points: list[dict]) -> list[tuple[float, float]]:
+    """(size_bytes, accuracy) of the baselines, sorted by size, keeping only points no smaller one beats."""
+    front, best = [], -1.0
+    for p in sorted(points, key=lambda p: p["size_bytes"]):
+        if p["accuracy"] > best:
+            front.append((p["size_bytes"], p["accuracy"]))
+            best = p["accuracy"]
+    return front
+
+
+def front_accuracy_at(front: list[tuple[float, float]], size: float) -> float:
+    """The best baseline accuracy reachable at `size` bytes or fewer (0 when none is that small)."""
+    return max((acc for s, acc in front if s <= size), default=0.0)
+
+
+def annotate(results: dict) -> list[dict]:
+    """Every point, with `vs_baseline`: its accuracy minus the best baseline of at most its size."""
+    points = [{"id": k, **v} for k, v in results["points"].items()]
+    front = baseline_front([p for p in points if p["kind"] == "baseline"])
+    for p in points:
+        p["vs_baseline"] = p["accuracy"] - front_accuracy_at(front, p["size_bytes"])
+    return sorted(points, key=lambda p: (p["kind"], p["size_bytes"]))
+
+
+def print_table(results: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Fashion-MNIST: accuracy, .tflite size, p50 (1 thread)")
+    for column in ("point", "accuracy", "size", "p50", "bit flips", "vs baseline front"):
+        table.add_column(column, justify="left" if column == "point" else "right")
+    for p in annotate(results):
+        flips = f"{p['bit_flip_rate']:.4f}" if "bit_flip_rate" in p else "-"
+        table.add_row(p["id"], f"{p['accuracy']:.4f}", f"{p['size_bytes'] / 1024:.1f} KB", f"{p['p50_us']:.1f} us",
+                      flips, f"{p['vs_baseline']:+.4f}")
+    Console().print(table)
+
+
+def plot_pareto(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from projnet.atomic_io import atomic_write_with
+
+    points = annotate(results)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    for ax, key, label in ((axes[0], "size_bytes", ".tflite size (KB)"), (axes[1], "p50_us", "p50 latency (us, 1 thread)")):
+        scale = 1 / 1024 if key == "size_bytes" else 1.0
+        base = sorted((p for p in points if p["kind"] == "baseline"), key=lambda p: p[key])
+        ax.plot([p[key] * scale for p in base], [p["accuracy"] for p in base], "k--o", label="plain MLP int8 (labels only)")
+        groups: dict[str, list[dict]] = {}
+        for p in points:
+            if p["kind"] == "projnet":
+                groups.setdefault(f"{p['backend']} {p['quant']}", []).append(p)
+        for name, group in sorted(groups.items()):
+            ax.scatter([p[key] * scale for p in group], [p["accuracy"] for p in group], label=name, s=30)
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("test accuracy")
+        ax.grid(True, alpha=0.3)
+    axes[0].axvline(64, color="grey", lw=0.8)
+    axes[0].axhline(0.85, color="grey", lw=0.8)
+    axes[1].legend(fontsize=7, loc="lower right")
+    fig.suptitle("projnet students vs plain int8 MLPs on Fashion-MNIST")
+    fig.tight_layout()
+    atomic_write_with(path, lambda p: fig.savefig(p, format="png", dpi=110))
+    plt.close(fig)
