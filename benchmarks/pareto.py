@@ -102,7 +102,7 @@ def student_for(point, splits, config, teacher_logits, cache: Path, show: bool):
     """The distilled student of one grid point, trained once and kept in the cache as .keras."""
     import keras
 
-    from projnet.projection import bit_projection, structured_projection  # noqa: F401  registers the layers
+    from projnet.projection import bit_projection, lsh_projection, structured_projection  # noqa: F401  registers
     from projnet.projection.student import build_student
     from projnet.trainer.fixed_teacher import distil_from_logits
 

@@ -73,7 +73,7 @@ def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:
     import keras
 
     from projnet.export.export_run import export_run
-    from projnet.projection import bit_projection, structured_projection  # noqa: F401  registers the layers
+    from projnet.projection import bit_projection, lsh_projection, structured_projection  # noqa: F401  registers
 
     run_dir = names.require_run_dir(run_dir, names.CONFIG, names.TRAINER_KERAS, names.STUDENT_KERAS)
     config = config_from_toml(run_dir / names.CONFIG)

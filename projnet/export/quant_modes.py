@@ -47,7 +47,12 @@ def check_quant_mode(mode: str, backend: str) -> QuantMode:
 def convert_student(model, mode: str, representative=None, what: str = "student") -> bytes:
     """Keras student -> .tflite bytes in `mode` ("float" or a post-training mode; qat has its own module)."""
     from projnet.export import converter
+    from projnet.projection.lsh_projection import LshProjection
 
+    if any(isinstance(layer, LshProjection) for layer in model.layers):
+        from projnet.export.lsh_export import convert_lsh_student
+
+        return convert_lsh_student(model, mode)
     if mode == "float":
         return converter.convert_float(model, what)
     if mode == "int8":
