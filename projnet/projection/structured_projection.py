@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from projnet.projection.bit_projection import validate_sizes
@@ -63,20 +64,23 @@ class StructuredProjection(keras.layers.Layer):
                                      initializer=keras.initializers.Constant(signs), trainable=False)
         self.offsets = self.add_weight(name="offsets", shape=(self.num_bits,), initializer="zeros",
                                        trainable=False)
-        self.hadamard_rows = ops.convert_to_tensor(hadamard(self.rows))  # (a, a), rebuilt, never stored twice
-        self.hadamard_cols = ops.convert_to_tensor(hadamard(self.cols))  # (b, b)
+        self.hadamard_rows = tf.constant(hadamard(self.rows))  # (a, a), rebuilt, never stored twice
+        self.hadamard_cols = tf.constant(hadamard(self.cols))  # (b, b)
 
     def project(self, inputs):
-        """The real-valued projections before the offsets: (batch, T * d)."""
-        x = ops.pad(inputs, [[0, 0], [0, self.padded - self.num_features]])  # (batch, P)
-        x = ops.expand_dims(x, 1)  # (batch, 1, P)
+        """The real-valued projections before the offsets: (batch, T * d).
+
+        tf.reshape, not keras.ops.reshape: Keras computes a -1 dimension with SHAPE/GATHER/REDUCE_PROD
+        ops, which the converter keeps (a dozen ops and ~14 KB of tensor names per round).
+        """
+        x = tf.pad(inputs, [[0, 0], [0, self.padded - self.num_features]])[:, None, :]  # (batch, 1, P)
         for r in range(self.rounds):
             x = x * self.signs[r]  # (batch, R, P)
-            grid = ops.reshape(x, (-1, self.blocks, self.rows, self.cols))  # (batch, R, a, b)
-            grid = ops.matmul(grid, self.hadamard_cols)  # X H_b: (batch, R, a, b)
-            grid = ops.matmul(ops.transpose(grid, (0, 1, 3, 2)), self.hadamard_rows)  # (X H_b)^T H_a: (batch, R, b, a)
-            x = ops.reshape(grid, (-1, self.blocks, self.padded))  # (batch, R, P), a fixed permutation of H x
-        return ops.reshape(x, (-1, self.blocks * self.padded))[:, :self.num_bits]  # (batch, T * d)
+            grid = tf.reshape(x, [-1, self.cols]) @ self.hadamard_cols  # X H_b: (batch * R * a, b)
+            grid = tf.transpose(tf.reshape(grid, [-1, self.rows, self.cols]), [0, 2, 1])  # (batch * R, b, a)
+            grid = tf.reshape(grid, [-1, self.rows]) @ self.hadamard_rows  # (X H_b)^T H_a: (batch * R * b, a)
+            x = tf.reshape(grid, [-1, self.blocks, self.padded])  # (batch, R, P): a fixed permutation of H x
+        return tf.reshape(x, [-1, self.blocks * self.padded])[:, :self.num_bits]  # (batch, T * d)
 
     def center_on(self, center: np.ndarray) -> None:
         """Move every hyperplane through `center` (for example the training mean)."""
