@@ -66,6 +66,6 @@ def qat_in_subprocess(student: keras.Model, splits: DatasetSplits, representativ
                               capture_output=True, text=True, timeout=timeout_s, env=env)
         if done.returncode != 0:
             errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-            reason = errors[-1][len("error: "):] if errors else (done.stderr.strip().splitlines() or ["no output"])[-1]
+            reason = errors[-1][len("error: "):] if errors else f"the worker exited with status {done.returncode}"
             raise ProjnetError(f"quantization-aware training failed: {reason}")
         return (folder / "student_qat.tflite").read_bytes()

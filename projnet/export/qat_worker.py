@@ -22,24 +22,13 @@ def projection_bits(x, arrays: dict, spec: dict):
     """The projection's bits with tf ops only, from the stored constants (BitProjection or StructuredProjection)."""
     import tensorflow as tf
 
-    from projnet.projection.structured_projection import hadamard, padded_size
+    from projnet.projection.structured_projection import signed_hadamard
 
     if spec["layer"] == "BitProjection":
         projected = tf.matmul(x, arrays["projection_hyperplanes"])  # (batch, T * d)
     elif spec["layer"] == "StructuredProjection":
-        signs = arrays["projection_signs"]  # (rounds, R, P)
-        rounds, blocks, padded = signs.shape
-        rows = 1 << (padded.bit_length() - 1) // 2
-        cols = padded // rows
-        assert padded == padded_size(spec["num_features"])
-        h = tf.pad(x, [[0, 0], [0, padded - spec["num_features"]]])[:, None, :]  # (batch, 1, P)
-        for r in range(rounds):
-            grid = tf.reshape(h * signs[r], (-1, blocks, rows, cols))  # (batch, R, a, b)
-            grid = tf.matmul(grid, hadamard(cols))  # (batch, R, a, b)
-            grid = tf.matmul(tf.transpose(grid, (0, 1, 3, 2)), hadamard(rows))  # (batch, R, b, a)
-            h = tf.reshape(grid, (-1, blocks, padded))  # (batch, R, P)
         bits = spec["config"]["num_functions"] * spec["config"]["bits_per_function"]
-        projected = tf.reshape(h, (-1, blocks * padded))[:, :bits]  # (batch, T * d)
+        projected = signed_hadamard(x, tf.constant(arrays["projection_signs"]), bits)  # (batch, T * d)
     else:
         raise ValueError(f"QAT has no twin for the projection layer {spec['layer']}")
     return tf.cast(projected + arrays["projection_offsets"] > 0.0, tf.float32)  # (batch, T * d) bits
@@ -107,4 +96,9 @@ if __name__ == "__main__":
 
         print(f"error: qat needs TFMOT on tf_keras: {TFMOT_HINT}", file=sys.stderr)
         sys.exit(1)
-    main(Path(sys.argv[1]))
+    try:
+        main(Path(sys.argv[1]))
+    except Exception as exc:  # one line for the parent, which turns it into a ProjnetError
+        print(f"error: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+              file=sys.stderr)
+        sys.exit(1)

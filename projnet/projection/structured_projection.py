@@ -33,6 +33,28 @@ def padded_size(num_features: int) -> int:
     return max(4, 1 << (int(num_features) - 1).bit_length())
 
 
+def signed_hadamard(inputs, signs, num_bits: int):
+    """(batch, D) -> (batch, num_bits): `rounds` times sign flips then H_a (x) H_b, in plain tf ops.
+
+    Shared by the Keras layer and the QAT worker's tf_keras twin, so both compute the same bits.
+    tf.reshape, not keras.ops.reshape: Keras computes a -1 dimension with SHAPE/GATHER/REDUCE_PROD
+    ops, which the converter keeps (a dozen ops and ~4 KB of tensor names per round). 2-D matmuls,
+    not batched 4-D ones: they convert to FULLY_CONNECTED.
+    """
+    rounds, blocks, padded = (int(n) for n in signs.shape)  # (rounds, R, P)
+    rows = 1 << (padded.bit_length() - 1) // 2  # a
+    cols = padded // rows  # b
+    hadamard_rows, hadamard_cols = tf.constant(hadamard(rows)), tf.constant(hadamard(cols))
+    x = tf.pad(inputs, [[0, 0], [0, padded - int(inputs.shape[-1])]])[:, None, :]  # (batch, 1, P)
+    for r in range(rounds):
+        x = x * signs[r]  # (batch, R, P)
+        grid = tf.reshape(x, [-1, cols]) @ hadamard_cols  # X H_b: (batch * R * a, b)
+        grid = tf.transpose(tf.reshape(grid, [-1, rows, cols]), [0, 2, 1])  # (batch * R, b, a)
+        grid = tf.reshape(grid, [-1, rows]) @ hadamard_rows  # (X H_b)^T H_a: (batch * R * b, a)
+        x = tf.reshape(grid, [-1, blocks, padded])  # (batch, R, P): a fixed permutation of H x
+    return tf.reshape(x, [-1, blocks * padded])[:, :num_bits]  # (batch, T * d)
+
+
 @keras.saving.register_keras_serializable(package="projnet")
 class StructuredProjection(keras.layers.Layer):
     """Maps (batch, features) floats to (batch, T * d) bits in {0, 1} with sign flips and Hadamard transforms."""
@@ -56,31 +78,16 @@ class StructuredProjection(keras.layers.Layer):
         self.num_features = int(input_shape[-1])
         self.padded = padded_size(self.num_features)
         self.blocks = -(-self.num_bits // self.padded)  # R: sign-vector copies, each gives P outputs
-        self.rows = 1 << (self.padded.bit_length() - 1) // 2  # a
-        self.cols = self.padded // self.rows  # b
         rng = np.random.default_rng(self.seed)  # numpy: same signs in every process and version
         signs = rng.choice(np.array([-1.0, 1.0], np.float32), size=(self.rounds, self.blocks, self.padded))
         self.signs = self.add_weight(name="signs", shape=signs.shape,
                                      initializer=keras.initializers.Constant(signs), trainable=False)
         self.offsets = self.add_weight(name="offsets", shape=(self.num_bits,), initializer="zeros",
                                        trainable=False)
-        self.hadamard_rows = tf.constant(hadamard(self.rows))  # (a, a), rebuilt, never stored twice
-        self.hadamard_cols = tf.constant(hadamard(self.cols))  # (b, b)
 
     def project(self, inputs):
-        """The real-valued projections before the offsets: (batch, T * d).
-
-        tf.reshape, not keras.ops.reshape: Keras computes a -1 dimension with SHAPE/GATHER/REDUCE_PROD
-        ops, which the converter keeps (a dozen ops and ~14 KB of tensor names per round).
-        """
-        x = tf.pad(inputs, [[0, 0], [0, self.padded - self.num_features]])[:, None, :]  # (batch, 1, P)
-        for r in range(self.rounds):
-            x = x * self.signs[r]  # (batch, R, P)
-            grid = tf.reshape(x, [-1, self.cols]) @ self.hadamard_cols  # X H_b: (batch * R * a, b)
-            grid = tf.transpose(tf.reshape(grid, [-1, self.rows, self.cols]), [0, 2, 1])  # (batch * R, b, a)
-            grid = tf.reshape(grid, [-1, self.rows]) @ self.hadamard_rows  # (X H_b)^T H_a: (batch * R * b, a)
-            x = tf.reshape(grid, [-1, self.blocks, self.padded])  # (batch, R, P): a fixed permutation of H x
-        return tf.reshape(x, [-1, self.blocks * self.padded])[:, :self.num_bits]  # (batch, T * d)
+        """The real-valued projections before the offsets: (batch, T * d)."""
+        return signed_hadamard(inputs, self.signs, self.num_bits)
 
     def center_on(self, center: np.ndarray) -> None:
         """Move every hyperplane through `center` (for example the training mean)."""
