@@ -211,9 +211,12 @@ def main(argv: list[str] | None = None) -> None:
         splits, teacher_config, args.cache, not args.quiet)
     run_students(grid, splits, student_config, teacher_logits, results, args.out, args.cache, bench_settings,
                  not args.quiet)
-    from benchmarks.pareto_report import plot_pareto, print_table
+    from benchmarks.pareto_report import plot_pareto, print_table, summary
 
+    results["summary"] = summary(results)
+    save_results(args.out, results)
     print_table(results)
+    print(json.dumps(results["summary"], indent=2))
     plot_pareto(results, args.plot)
 
 

@@ -74,3 +74,25 @@ def plot_pareto(results: dict, path: Path) -> None:
     fig.tight_layout()
     atomic_write_with(path, lambda p: fig.savefig(p, format="png", dpi=110))
     plt.close(fig)
+
+
+def summary(results: dict) -> dict:
+    """The issue's must-show figures, read from the points (None where a point is missing)."""
+    points = {p["id"]: p for p in annotate(results)}
+    small = [p for p in points.values() if p["kind"] == "projnet" and p["quant"] in ("int8", "qat")
+             and p["size_bytes"] <= 64 * 1024]
+    best_small = max(small, key=lambda p: p["accuracy"], default=None)
+    dense, structured = points.get("dense-T64-d8-h128-int8"), points.get("structured-T64-d8-h128-int8")
+    qat_deltas = {pid.replace("-qat", ""): p["accuracy"] - points[pid.replace("-qat", "-int8")]["accuracy"]
+                  for pid, p in points.items() if pid.endswith("-qat") and pid.replace("-qat", "-int8") in points}
+    projnet = [p for p in points.values() if p["kind"] == "projnet" and p["quant"] in ("int8", "qat")]
+    return {
+        "best_projnet_int8_under_64kb": best_small and {k: best_small[k] for k in ("id", "accuracy", "size_bytes")},
+        "structured_vs_dense_T64_d8_h128_int8": dense and structured and {
+            "size_ratio": structured["size_bytes"] / dense["size_bytes"],
+            "accuracy_delta": structured["accuracy"] - dense["accuracy"], "structured_p50_us": structured["p50_us"]},
+        "qat_minus_int8_accuracy": qat_deltas,
+        "int8_students_on_or_above_baseline_front": sum(p["vs_baseline"] >= 0 for p in projnet),
+        "int8_students": len(projnet),
+        "best_vs_baseline": max((p["vs_baseline"] for p in projnet), default=None),
+    }

@@ -3,8 +3,8 @@
 TFMOT works on tf_keras (Keras 2) models only, and importing it sets TF_USE_LEGACY_KERAS=1 for the
 whole process (DESIGN.md). So the Keras 3 student is written out as plain arrays (projection
 constants, Dense weights) and `projnet.export.qat_worker` rebuilds it as a tf_keras twin in a
-process of its own, fine-tunes its Dense layers with fake quantization and converts it to a
-full-integer int8 .tflite. Nothing in this process ever sees the legacy-Keras switch.
+process of its own, fine-tunes its Dense layers with fake quantization towards the float student's
+own soft outputs (self-distillation) and converts it to a full-integer int8 .tflite. Nothing in this process ever sees the legacy-Keras switch.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 
 from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
+from projnet.trainer.joint_training import predict_logits
 
 TFMOT_HINT = ("pip install --no-deps tf-keras==2.21.0 tensorflow-model-optimization dm-tree "
               "(TFMOT's own dependencies would pull a second TensorFlow)")
@@ -59,7 +60,11 @@ def qat_in_subprocess(student: keras.Model, splits: DatasetSplits, representativ
     with tempfile.TemporaryDirectory(prefix="projnet-qat-") as tmp:
         folder = Path(tmp)
         write_student_spec(student, folder)
-        np.savez(folder / "data.npz", x=splits.x_train[rows], y=splits.y_train[rows], representative=representative)
+        x = splits.x_train[rows]
+        # targets: the float student's own soft outputs, so fine-tuning recovers the float function
+        # under fake quantization instead of drifting back towards the hard labels alone
+        probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(predict_logits(student, x)))  # (rows, classes)
+        np.savez(folder / "data.npz", x=x, y=probabilities, representative=representative)
         (folder / "settings.json").write_text(json.dumps(vars(settings)))
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
         done = subprocess.run([sys.executable, "-m", "projnet.export.qat_worker", str(folder)],

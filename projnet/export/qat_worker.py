@@ -4,7 +4,8 @@ Importing TFMOT sets TF_USE_LEGACY_KERAS=1 for this process, which is why this m
 inside the caller (projnet/export/qat.py). It rebuilds the student as a tf_keras model from the
 folder's spec.json and arrays.npz (the projection as a constant-only layer with the same tf ops, so
 its bits are the Keras 3 layer's), annotates only its Dense layers for quantization, fine-tunes
-them on data.npz and writes a full-integer int8 `student_qat.tflite` into the folder.
+them towards the float student's soft outputs in data.npz and writes a full-integer int8
+`student_qat.tflite` into the folder.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def main(folder: Path) -> None:
     tf_keras.utils.set_random_seed(settings["seed"])
     model = build_twin(spec, arrays)
     model.compile(optimizer=tf_keras.optimizers.Adam(settings["learning_rate"]),
-                  loss=tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                  loss=tf_keras.losses.CategoricalCrossentropy(from_logits=True))  # y: soft targets
     model.fit(data["x"], data["y"], batch_size=settings["batch_size"], epochs=settings["epochs"], verbose=0)
     (folder / "student_qat.tflite").write_bytes(convert_qat(model, data["representative"]))
 
