@@ -35,6 +35,8 @@ GRID = [
     ("structured", 128, 8, [48], ["int8", "float", "qat"]),
     ("structured", 128, 8, [32], ["int8", "float"]),
     ("structured", 128, 8, [16], ["int8", "float"]),
+    ("structured", 256, 8, [16], ["int8", "float"]),
+    ("structured", 256, 8, [8], ["int8", "float"]),
     ("structured", 64, 8, [32], ["int8", "float"]),
     ("structured", 32, 8, [64], ["int8", "float"]),
     ("structured", 16, 8, [32], ["int8", "float"]),

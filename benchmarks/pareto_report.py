@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
+MARKERS = {"dense": "s", "structured": "o", "lsh": "^"}  # shape: projection backend
+COLORS = {"int8": "tab:blue", "qat": "tab:green", "dynamic": "tab:orange", "float16": "tab:purple",
+          "float": "tab:red"}  # colour: quantization mode
+
+
 def baseline_front(points: list[dict]) -> list[tuple[float, float]]:
     """(size_bytes, accuracy) of the baselines, sorted by size, keeping only points no smaller one beats."""
     front, best = [], -1.0
@@ -35,7 +40,8 @@ def print_table(results: dict) -> None:
 
     table = Table(title="Fashion-MNIST: accuracy, .tflite size, p50 (1 thread)")
     for column in ("point", "accuracy", "size", "p50", "bit flips", "vs baseline front"):
-        table.add_column(column, justify="left" if column == "point" else "right")
+        table.add_column(column, justify="left" if column == "point" else "right", no_wrap=True,
+                         min_width=28 if column == "point" else None)
     for p in annotate(results):
         flips = f"{p['bit_flip_rate']:.4f}" if "bit_flip_rate" in p else "-"
         table.add_row(p["id"], f"{p['accuracy']:.4f}", f"{p['size_bytes'] / 1024:.1f} KB", f"{p['p50_us']:.1f} us",
@@ -55,21 +61,25 @@ def plot_pareto(results: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     for ax, key, label in ((axes[0], "size_bytes", ".tflite size (KB)"), (axes[1], "p50_us", "p50 latency (us, 1 thread)")):
         scale = 1 / 1024 if key == "size_bytes" else 1.0
-        base = sorted((p for p in points if p["kind"] == "baseline"), key=lambda p: p[key])
-        ax.plot([p[key] * scale for p in base], [p["accuracy"] for p in base], "k--o", label="plain MLP int8 (labels only)")
-        groups: dict[str, list[dict]] = {}
+        base = sorted((p for p in points if p["kind"] == "baseline"), key=lambda p: p["size_bytes"])
+        ax.plot([p[key] * scale for p in base], [p["accuracy"] for p in base],
+                "k--o" if key == "size_bytes" else "ko", label="plain MLP int8 (labels only)")
         for p in points:
             if p["kind"] == "projnet":
-                groups.setdefault(f"{p['backend']} {p['quant']}", []).append(p)
-        for name, group in sorted(groups.items()):
-            ax.scatter([p[key] * scale for p in group], [p["accuracy"] for p in group], label=name, s=30)
+                ax.scatter(p[key] * scale, p["accuracy"], s=34, marker=MARKERS[p["backend"]],
+                           color=COLORS[p["quant"]], edgecolors="black", linewidths=0.3)
         ax.set_xscale("log")
         ax.set_xlabel(label)
         ax.set_ylabel("test accuracy")
         ax.grid(True, alpha=0.3)
     axes[0].axvline(64, color="grey", lw=0.8)
     axes[0].axhline(0.85, color="grey", lw=0.8)
-    axes[1].legend(fontsize=7, loc="lower right")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="black", linestyle="--", marker="o", label="plain MLP int8 (labels only)")]
+    handles += [Line2D([], [], linestyle="", marker=m, color="grey", label=b) for b, m in MARKERS.items()]
+    handles += [Line2D([], [], linestyle="", marker="o", color=c, label=q) for q, c in COLORS.items()]
+    axes[1].legend(handles=handles, fontsize=7, loc="lower right")
     fig.suptitle("projnet students vs plain int8 MLPs on Fashion-MNIST")
     fig.tight_layout()
     atomic_write_with(path, lambda p: fig.savefig(p, format="png", dpi=110))
