@@ -31,7 +31,7 @@ class DataConfig:
 
 @dataclass
 class ProjectionConfig:
-    backend: str = "dense"  # stored random hyperplanes: the baseline projection
+    backend: str = "dense"  # stored random hyperplanes: the baseline (also structured, lsh: projection/backends.py)
     num_functions: int = 24  # T projection functions ...
     bits_per_function: int = 8  # ... of d bits each: T * d bits feed the student
     seed: int = 1  # derives the hyperplanes; stored with the model, so export needs no seed

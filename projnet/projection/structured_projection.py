@@ -6,8 +6,8 @@ transformed by the Walsh-Hadamard matrix H of size P, `rounds` times. H is appli
 product H_a (x) H_b of two small Hadamard matrices (a * b = P, a and b near sqrt(P)): the padded row
 is viewed as an a x b matrix X and H X H costs two small matmuls (2 * P * sqrt(P) multiply-adds
 instead of D * T * d). What is stored: R * rounds * P signs, a^2 + b^2 entries of +-1 and T * d
-offsets (the centre, as in BitProjection). In TFLite: PAD, MUL, BATCH_MATMUL / FULLY_CONNECTED,
-RESHAPE, TRANSPOSE, GREATER, CAST, all builtin.
+offsets (the centre, as in BitProjection). In TFLite: PAD, MUL, FULLY_CONNECTED, RESHAPE, TRANSPOSE,
+STRIDED_SLICE, ADD, GREATER, CAST, all builtin.
 """
 
 from __future__ import annotations
