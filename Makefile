@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+QAT_PACKAGES := tf-keras==2.21.0 tensorflow-model-optimization==0.8.1 dm-tree
 
 .PHONY: demo test test-fast system-deps clean
 
@@ -13,6 +14,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[train,test]'
+	$(BIN)/pip install --quiet --no-deps $(QAT_PACKAGES)  # --quant qat; their own deps would pull a second TensorFlow
 	touch $(STAMP)
 
 demo: $(STAMP)

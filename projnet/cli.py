@@ -94,6 +94,7 @@ def train_and_export_command(
     data_dir: DataDir = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for initialisation, data order and hyperplanes.")] = None,
     deterministic: Annotated[bool, typer.Option(help="Deterministic TF ops: same seed, same bytes.")] = False,
+    quant: Annotated[Optional[str], typer.Option(help="Export mode: int8, dynamic, float16 or qat.")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Continue an interrupted run directory.")] = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
@@ -108,7 +109,8 @@ def train_and_export_command(
 
     if resume is not None:
         given = [name for name, value in (("--dataset", dataset), ("--out", out), ("--config", config),
-                                          ("--set", set_), ("--data-dir", data_dir), ("--seed", seed))
+                                          ("--set", set_), ("--data-dir", data_dir), ("--seed", seed),
+                                          ("--quant", quant))
                  if value is not None and value != []]
         if given:
             raise UsageError(f"--resume continues a run with its own config.toml; drop {', '.join(given)}")
@@ -122,6 +124,8 @@ def train_and_export_command(
             settings += [f"train.seed={seed}", f"projection.seed={seed}"]
         if deterministic:
             settings.append("train.deterministic=true")
+        if quant is not None:
+            settings.append(f"export.quant={quant}")
         run_config = resolve_config(config, settings, dataset_defaults)
         out = out or default_run_dir(run_config.data.dataset)
         metrics = train_and_export(run_config, out, overwrite=overwrite, show_progress=not quiet)

@@ -31,7 +31,7 @@ class DataConfig:
 
 @dataclass
 class ProjectionConfig:
-    backend: str = "dense"  # stored random hyperplanes: the baseline projection
+    backend: str = "dense"  # stored random hyperplanes: the baseline (also structured, lsh: projection/backends.py)
     num_functions: int = 24  # T projection functions ...
     bits_per_function: int = 8  # ... of d bits each: T * d bits feed the student
     seed: int = 1  # derives the hyperplanes; stored with the model, so export needs no seed
@@ -77,6 +77,7 @@ class TrainConfig:
 class ExportConfig:
     representative_samples: int = 500  # int8 calibration draws from the training split
     min_representative_samples: int = 20  # fewer than this and the int8 ranges are guesses
+    quant: str = "int8"  # full-integer PTQ: the smallest file a stock runtime runs (modes: export/quant_modes.py)
 
 
 @dataclass
@@ -104,7 +105,8 @@ class RunConfig:
              f"between 1 and {MAX_NUM_FUNCTIONS}"),
             ("projection.bits_per_function", 1 <= self.projection.bits_per_function <= MAX_BITS_PER_FUNCTION,
              f"between 1 and {MAX_BITS_PER_FUNCTION}"),
-            ("projection.backend", self.projection.backend in ("dense",), "one of: dense"),
+            ("projection.backend", self.projection.backend in ("dense", "structured", "lsh"),
+             "one of: dense, structured, lsh"),
             ("trainer.architecture", self.trainer.architecture in ("mlp", "cnn"), "one of: mlp, cnn"),
             ("trainer.dropout", 0.0 <= self.trainer.dropout < 1.0, "in [0, 1)"),
             ("train.engine", self.train.engine in ("bp",), "one of: bp"),
@@ -130,6 +132,9 @@ class RunConfig:
         for key, ok, expected in checks:
             if not ok:
                 raise UsageError(f"{key} must be {expected}. Received: {key}={get_key(self, key)!r}")
+        from projnet.export.quant_modes import check_quant_mode
+
+        check_quant_mode(self.export.quant, self.projection.backend)
         return self
 
     @property

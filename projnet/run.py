@@ -31,6 +31,7 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     from projnet.trainer.models import build_trainer
 
     splits = load_dataset(config.data)  # before the run directory: a missing data set leaves nothing behind
+    check_before_training(config, splits)
     if not resume:
         out = names.prepare_run_dir(out, overwrite)
         atomic_write_text(out / names.CONFIG, config_to_toml(config))
@@ -49,6 +50,17 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     return export_run(out, config, splits, trainer, student, show_progress)
 
 
+def check_before_training(config: RunConfig, splits) -> None:
+    """Refuse, before any training, a backend that does not fit the data or an int8 calibration set too small."""
+    from projnet.export.export_run import representative_rows
+    from projnet.export.quant_modes import QUANT_MODES
+    from projnet.projection.backends import check_backend_fits
+
+    check_backend_fits(config.projection.backend, splits.x_train, splits.name)
+    if QUANT_MODES[config.export.quant].needs_representative:
+        representative_rows(splits, config)
+
+
 def resume_run(run_dir: Path, show_progress: bool = True) -> dict:
     """Continue an interrupted run from its checkpoint with its own config.toml, then export."""
     run_dir = names.require_run_dir(run_dir, names.CONFIG)
@@ -61,7 +73,7 @@ def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:
     import keras
 
     from projnet.export.export_run import export_run
-    from projnet.projection import bit_projection  # noqa: F401  registers BitProjection for loading
+    from projnet.projection import bit_projection, lsh_projection, structured_projection  # noqa: F401  registers
 
     run_dir = names.require_run_dir(run_dir, names.CONFIG, names.TRAINER_KERAS, names.STUDENT_KERAS)
     config = config_from_toml(run_dir / names.CONFIG)

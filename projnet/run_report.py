@@ -19,7 +19,8 @@ def table_rows(metrics: dict) -> list[tuple[str, ...]]:
     rows = [("trainer float", f"{trainer['accuracy']:.4f}", "-", _kb(tf_float["size_bytes"]),
              f"{tf_float['latency_us']['p50']:.1f} us", f"{tf_float['peak_rss_mb']:.1f} MB",
              str(len(tf_float["ops"])))]
-    for key, label in (("student_float", "student float"), ("student_int8", "student int8")):
+    quant = metrics.get("quant", "int8")
+    for key, label in (("student_float", "student float"), (f"student_{quant}", f"student {quant}")):
         m = metrics[key]
         rows.append((label, f"{m['accuracy']:.4f}", f"{m['agreement']:.4f}", _kb(m["size_bytes"]),
                      f"{m['latency_us']['p50']:.1f} us", f"{m['peak_rss_mb']:.1f} MB", str(len(m["ops"]))))
@@ -36,12 +37,13 @@ def render_markdown(metrics: dict) -> str:
              "inference; peak RSS: the benchmark process's high-water memory.", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
-    int8 = metrics["student_int8"]
-    lines += ["", f"Size ratio student int8 / trainer float: {metrics['size_ratio_int8_to_trainer']:.4f}.",
+    quant = metrics.get("quant", "int8")
+    int8 = metrics[f"student_{quant}"]
+    lines += ["", f"Size ratio student {quant} / trainer float: {metrics['size_ratio_int8_to_trainer']:.4f}.",
               f"Projection bits that differ from Keras on the test split: float .tflite "
-              f"{metrics['student_float']['bit_flip_rate']:.4%}, int8 .tflite {int8['bit_flip_rate']:.4%} "
+              f"{metrics['student_float']['bit_flip_rate']:.4%}, {quant} .tflite {int8['bit_flip_rate']:.4%} "
               f"(int8 quantizes the input before the hyperplanes).",
-              f"Student int8 ops: {', '.join(sorted(set(int8['ops'])))} (all TFLite builtins).",
+              f"Student {quant} ops: {', '.join(sorted(set(int8['ops'])))} (all TFLite builtins).",
               f"Latency: {metrics['bench']['runtime']}, {metrics['bench']['threads']} thread(s), "
               f"{metrics['bench']['machine']}, one process per model.", "",
               "![training curves](training_curves.png)", ""]

@@ -60,3 +60,20 @@ def convert_int8(model: keras.Model, representative: np.ndarray, what: str = "mo
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     return _convert(converter, what)
+
+
+def convert_dynamic(model: keras.Model, what: str = "model") -> bytes:
+    """Dynamic-range: int8 weights, float input, output and activations (small tensors stay float)."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    return _convert(converter, what)
+
+
+def convert_float16(model: keras.Model, what: str = "model") -> bytes:
+    """float16 weights, dequantized to float32 at load time; float compute."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    return _convert(converter, what)

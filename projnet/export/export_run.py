@@ -16,7 +16,8 @@ from projnet.device_bench.expected_outputs import MAX_ROWS, expected_path
 from projnet.device_bench.local import bench_in_subprocess
 from projnet.device_bench.runner import BenchSettings
 from projnet.errors import ProjnetError
-from projnet.export.converter import convert_float, convert_int8, require_builtin_ops
+from projnet.export.converter import convert_float, require_builtin_ops
+from projnet.export.quant_modes import convert_student
 from projnet.export.tflite_eval import expected_outputs_npz, run_tflite
 from projnet.progress import progress_bar
 from projnet.projection.student import projection_submodel
@@ -34,10 +35,11 @@ def representative_rows(splits: DatasetSplits, config: RunConfig) -> np.ndarray:
     return splits.x_train[rng.permutation(len(splits.x_train))[:wanted]]
 
 
-def bit_flip_rate(student: keras.Model, x: np.ndarray, representative: np.ndarray, int8: bool) -> float:
-    """Fraction of projection bits where the .tflite of the bits-only student differs from Keras."""
+def bit_flip_rate(student: keras.Model, x: np.ndarray, representative: np.ndarray, mode: str) -> float:
+    """Fraction of projection bits where the .tflite of the bits-only student, exported in `mode`, differs from Keras."""
     bits_model = projection_submodel(student)
-    model = convert_int8(bits_model, representative, "projection") if int8 else convert_float(bits_model, "projection")
+    # qat fine-tunes only the Dense layers: its projection is quantized exactly as int8 PTQ's
+    model = convert_student(bits_model, "int8" if mode == "qat" else mode, representative, "projection")
     expected = predict_logits(bits_model, x) > 0.5
     return float(np.mean((run_tflite(model, x) > 0.5) != expected))
 
@@ -50,6 +52,15 @@ def evaluate_student_tflite(model: bytes, splits: DatasetSplits, keras_pred: np.
 def check_rows(splits: DatasetSplits) -> np.ndarray:
     """The rows whose outputs ship beside each student (test rows first, topped up from the others)."""
     return np.concatenate([splits.x_test, splits.x_val, splits.x_train])[:MAX_ROWS]
+
+
+def quantized_student(student: keras.Model, mode: str, representative: np.ndarray, splits: DatasetSplits) -> bytes:
+    """The student's .tflite in a quantized mode; qat fine-tunes a tf_keras twin in its own process first."""
+    if mode == "qat":
+        from projnet.export.qat import qat_in_subprocess
+
+        return qat_in_subprocess(student, splits, representative)
+    return convert_student(student, mode, representative)
 
 
 def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer: keras.Model,
@@ -66,9 +77,11 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
         "student": {"accuracy": float(np.mean(student_pred == splits.y_test)), "params": student.count_params(),
                     "bits": config.num_bits},
     }
+    mode = config.export.quant
+    metrics["quant"] = mode
     jobs = [
-        (names.STUDENT_FLOAT, "student_float", lambda: convert_float(student, "student")),
-        (names.STUDENT_INT8, "student_int8", lambda: convert_int8(student, representative, "student")),
+        (names.STUDENT_FLOAT, "student_float", lambda: convert_student(student, "float")),
+        (f"student_{mode}.tflite", f"student_{mode}", lambda: quantized_student(student, mode, representative, splits)),
         (names.TRAINER_FLOAT, "trainer_float", lambda: convert_float(trainer, "trainer")),
     ]
     with progress_bar(show_progress) as progress:
@@ -84,8 +97,8 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
             metrics[key] = entry
             progress.advance(task)
         progress.update(task, description="checking projection bits")
-        metrics["student_float"]["bit_flip_rate"] = bit_flip_rate(student, splits.x_test, representative, False)
-        metrics["student_int8"]["bit_flip_rate"] = bit_flip_rate(student, splits.x_test, representative, True)
+        for key, how in (("student_float", "float"), (f"student_{mode}", mode)):
+            metrics[key]["bit_flip_rate"] = bit_flip_rate(student, splits.x_test, representative, how)
         progress.advance(task, 2)
         for filename, key, _ in jobs:
             progress.update(task, description=f"benchmarking {filename}")
@@ -95,7 +108,7 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
             progress.advance(task)
     metrics["bench"] = {"runtime": bench["runtime"], "threads": bench["threads"],
                         "machine": f"{platform.machine()} {platform.system()}"}
-    metrics["size_ratio_int8_to_trainer"] = metrics["student_int8"]["size_bytes"] / metrics["trainer_float"]["size_bytes"]
+    metrics["size_ratio_int8_to_trainer"] = metrics[f"student_{mode}"]["size_bytes"] / metrics["trainer_float"]["size_bytes"]
     atomic_write_json(run_dir / names.METRICS, metrics)
     write_report(run_dir / names.REPORT, metrics)
     return metrics

@@ -31,6 +31,8 @@ def run_tflite(model: bytes, x: np.ndarray, batch_size: int = 256) -> np.ndarray
         _, interpreter = make_interpreter(model, threads=1)
     (inp,) = interpreter.get_input_details()
     out = interpreter.get_output_details()[0]
+    if inp["shape_signature"][0] != -1:  # a fixed batch (lsh: LSH_PROJECTION has no batch dimension)
+        batch_size = int(inp["shape"][0])
     results = []
     current = None
     for start in range(0, len(x), batch_size):

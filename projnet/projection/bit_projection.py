@@ -16,18 +16,23 @@ from keras import ops
 from projnet.config import MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS
 
 
+def validate_sizes(num_functions: int, bits_per_function: int) -> None:
+    """Refuse a T or d outside the range every projection backend supports."""
+    if not isinstance(num_functions, int) or not 1 <= num_functions <= MAX_NUM_FUNCTIONS:
+        raise ValueError(f"num_functions (T) must be an int in [1, {MAX_NUM_FUNCTIONS}]. "
+                         f"Received: num_functions={num_functions}")
+    if not isinstance(bits_per_function, int) or not 1 <= bits_per_function <= MAX_BITS_PER_FUNCTION:
+        raise ValueError(f"bits_per_function (d) must be an int in [1, {MAX_BITS_PER_FUNCTION}]. "
+                         f"Received: bits_per_function={bits_per_function}")
+
+
 @keras.saving.register_keras_serializable(package="projnet")
 class BitProjection(keras.layers.Layer):
     """Maps (batch, features) floats to (batch, T * d) bits in {0, 1}."""
 
     def __init__(self, num_functions: int, bits_per_function: int, seed: int = 1, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(num_functions, int) or not 1 <= num_functions <= MAX_NUM_FUNCTIONS:
-            raise ValueError(f"num_functions (T) must be an int in [1, {MAX_NUM_FUNCTIONS}]. "
-                             f"Received: num_functions={num_functions}")
-        if not isinstance(bits_per_function, int) or not 1 <= bits_per_function <= MAX_BITS_PER_FUNCTION:
-            raise ValueError(f"bits_per_function (d) must be an int in [1, {MAX_BITS_PER_FUNCTION}]. "
-                             f"Received: bits_per_function={bits_per_function}")
+        validate_sizes(num_functions, bits_per_function)
         self.num_functions = num_functions
         self.bits_per_function = bits_per_function
         self.seed = int(seed)

@@ -6,15 +6,14 @@ import keras
 import numpy as np
 
 from projnet.config import ProjectionConfig, StudentConfig
-from projnet.projection.bit_projection import BitProjection
+from projnet.projection.backends import backend
 
 
 def build_student(num_features: int, num_classes: int, projection: ProjectionConfig,
                   student: StudentConfig, center: np.ndarray | None = None) -> keras.Model:
     """A Keras 3 functional model whose only non-builtin-looking piece is the bit projection."""
     inputs = keras.Input((num_features,), name="features")
-    bit_layer = BitProjection(projection.num_functions, projection.bits_per_function,
-                              seed=projection.seed, name="bit_projection")
+    bit_layer = backend(projection.backend).make_layer(projection)
     x = bit_layer(inputs)  # (batch, T * d) bits in {0, 1}
     if center is not None:
         bit_layer.center_on(center)
