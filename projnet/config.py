@@ -62,7 +62,14 @@ class ObjectiveConfig:
 
 @dataclass
 class TrainConfig:
-    engine: str = "bp"  # plain backprop through the trainer
+    engine: str = "bp"  # plain backprop; "sideways" and "dni" pipeline the trainer across devices (trainer/schedule.py)
+    stages: int = 1  # K: the trainer cut into K stages, one per device; 1 = not pipelined
+    devices: list[str] = field(default_factory=list)  # stage k on devices[k]; [] = every GPU, else K logical CPUs
+    cluster: list[str] = field(default_factory=list)  # host:port of tf.distribute.Server workers for the stages
+    share_devices: bool = False  # fewer devices than stages is refused unless this says to share them
+    stream: str = "shuffled"  # "smooth": a slowly moving video of the training images, what Sideways assumes
+    clip_length: int = 16  # frames per clip of the smooth stream
+    update_every: int = 1  # pipelined engines: ticks whose (pseudo-)gradients are summed into one update
     epochs: int = 60  # the student needs ~2,000 steps on digits; the report's curves show the plateau
     batch_size: int = 32  # small batches: more steps for the student on small data sets
     learning_rate: float = 1e-3  # Adam's usual default, for both networks
@@ -109,7 +116,11 @@ class RunConfig:
              "one of: dense, structured, lsh"),
             ("trainer.architecture", self.trainer.architecture in ("mlp", "cnn"), "one of: mlp, cnn"),
             ("trainer.dropout", 0.0 <= self.trainer.dropout < 1.0, "in [0, 1)"),
-            ("train.engine", self.train.engine in ("bp",), "one of: bp"),
+            ("train.engine", self.train.engine in ("bp", "sideways", "dni"), "one of: bp, sideways, dni"),
+            ("train.stages", 1 <= self.train.stages <= 64, "between 1 and 64"),
+            ("train.stream", self.train.stream in ("shuffled", "smooth"), "one of: shuffled, smooth"),
+            ("train.clip_length", self.train.clip_length >= 1, "at least 1"),
+            ("train.update_every", self.train.update_every >= 1, "at least 1"),
             ("train.epochs", self.train.epochs >= 1, "at least 1"),
             ("train.lr_schedule", self.train.lr_schedule in ("cosine", "constant"), "one of: cosine, constant"),
             ("train.batch_size", self.train.batch_size >= 1, "at least 1"),
@@ -132,10 +143,20 @@ class RunConfig:
         for key, ok, expected in checks:
             if not ok:
                 raise UsageError(f"{key} must be {expected}. Received: {key}={get_key(self, key)!r}")
+        if self.pipelined and self.objective.distill_into_trainer:
+            raise UsageError(f"objective.distill_into_trainer=true needs the plain backprop loop; the "
+                             f"{self.train.engine} engine with train.stages={self.train.stages} trains the trainer "
+                             f"from its own loss only")
         from projnet.export.quant_modes import check_quant_mode
 
         check_quant_mode(self.export.quant, self.projection.backend)
         return self
+
+    @property
+    def pipelined(self) -> bool:
+        """Whether the staged pipeline loop trains this run (else the plain backprop loop does)."""
+        t = self.train
+        return t.engine != "bp" or t.stages > 1 or t.stream != "shuffled" or bool(t.devices or t.cluster)
 
     @property
     def num_bits(self) -> int:

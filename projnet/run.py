@@ -29,25 +29,40 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     from projnet.projection.student import build_student
     from projnet.trainer.joint_training import CheckpointPolicy, train_jointly
     from projnet.trainer.models import build_trainer
+    from projnet.trainer.pipeline_training import train_pipelined
 
     splits = load_dataset(config.data)  # before the run directory: a missing data set leaves nothing behind
     check_before_training(config, splits)
     if not resume:
         out = names.prepare_run_dir(out, overwrite)
         atomic_write_text(out / names.CONFIG, config_to_toml(config))
+    devices = stage_devices(config) if config.pipelined else []  # before TensorFlow's first op
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.train.seed)  # initialisation must not depend on what ran before
-    trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
     center = splits.x_train.mean(axis=0) if config.projection.center_inputs else None
-    student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
-    policy = CheckpointPolicy(out, config.train.checkpoint_every_steps, resume)
-    history = train_jointly(trainer, student, splits, config.train, config.objective, show_progress, policy)
+    if config.pipelined:
+        student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
+        pipeline = train_pipelined(config, splits, student, devices, show_progress, out, resume)
+        trainer, history = pipeline.staged.model, pipeline.history
+    else:
+        trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
+        student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
+        policy = CheckpointPolicy(out, config.train.checkpoint_every_steps, resume)
+        history = train_jointly(trainer, student, splits, config.train, config.objective, show_progress, policy)
     atomic_write_with(out / names.TRAINER_KERAS, trainer.save)
     atomic_write_with(out / names.STUDENT_KERAS, student.save)
     atomic_write_json(out / names.HISTORY, history.epochs)
     plot_training_curves(history.epochs, out / names.CURVES_PNG)
     return export_run(out, config, splits, trainer, student, show_progress)
+
+
+def stage_devices(config: RunConfig) -> list[str]:
+    """The device of each trainer stage (trainer/devices.py); refuses bad device lists before any work."""
+    from projnet.trainer.devices import resolve_devices
+
+    t = config.train
+    return resolve_devices(t.stages, t.devices, t.cluster, t.share_devices)
 
 
 def check_before_training(config: RunConfig, splits) -> None:

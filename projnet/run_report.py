@@ -74,8 +74,9 @@ def plot_training_curves(history: list[dict], path: Path) -> None:
 
     epochs = [row["epoch"] for row in history]
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
-    for key in ("loss", "trainer_ce", "student_ce", "distillation", "mixup_distillation"):
-        loss_ax.plot(epochs, [row[key] for row in history], label=key)
+    for key in ("loss", "trainer_ce", "student_ce", "distillation", "mixup_distillation", "synthetic_loss"):
+        if all(row.get(key, 0) > 0 for row in history):  # the pipelined engines log other terms; log axis
+            loss_ax.plot(epochs, [row[key] for row in history], label=key)
     loss_ax.set(xlabel="epoch", ylabel="training loss (mean over epoch)", yscale="log", title="objective")
     loss_ax.legend()
     for key, label in (("trainer_val_accuracy", "trainer"), ("student_val_accuracy", "student")):

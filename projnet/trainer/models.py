@@ -1,4 +1,8 @@
-"""Trainer (teacher) builders. Both take the same flat features as the student, so one batch feeds both."""
+"""Trainer (teacher) builders. Both take the same flat features as the student, so one batch feeds both.
+
+A trainer is a chain of layers (`trainer_layers`): `build_trainer` connects them into one model, and
+the pipeline engines cut the same chain into stages (trainer/stages.py).
+"""
 
 from __future__ import annotations
 
@@ -9,33 +13,39 @@ from projnet.config import TrainerConfig
 
 def build_trainer(num_features: int, num_classes: int, image_shape: tuple[int, int, int],
                   trainer: TrainerConfig) -> keras.Model:
+    inputs = keras.Input((num_features,), name="features")
+    x = inputs
+    for layer in trainer_layers(num_classes, image_shape, trainer):
+        x = layer(x)
+    return keras.Model(inputs, x, name="trainer")
+
+
+def trainer_layers(num_classes: int, image_shape: tuple[int, int, int],
+                   trainer: TrainerConfig) -> list[keras.layers.Layer]:
+    """The trainer's layers in order, not yet built: flat features in, logits out."""
     if trainer.architecture == "mlp":
-        return _build_mlp(num_features, num_classes, trainer)
+        return _mlp_layers(num_classes, trainer)
     if trainer.architecture == "cnn":
-        return _build_cnn(num_features, num_classes, image_shape, trainer)
+        return _cnn_layers(num_classes, image_shape, trainer)
     raise ValueError(f"unknown trainer architecture. Received: architecture={trainer.architecture!r}")
 
 
-def _build_mlp(num_features: int, num_classes: int, trainer: TrainerConfig) -> keras.Model:
-    inputs = keras.Input((num_features,), name="features")
-    x = inputs
+def _mlp_layers(num_classes: int, trainer: TrainerConfig) -> list[keras.layers.Layer]:
+    layers = []
     for i, width in enumerate(trainer.hidden):
-        x = keras.layers.Dense(width, activation="relu", name=f"trainer_hidden_{i}")(x)
-        x = keras.layers.Dropout(trainer.dropout, name=f"trainer_dropout_{i}")(x)
-    logits = keras.layers.Dense(num_classes, name="trainer_logits")(x)
-    return keras.Model(inputs, logits, name="trainer")
+        layers.append(keras.layers.Dense(width, activation="relu", name=f"trainer_hidden_{i}"))
+        layers.append(keras.layers.Dropout(trainer.dropout, name=f"trainer_dropout_{i}"))
+    return layers + [keras.layers.Dense(num_classes, name="trainer_logits")]
 
 
-def _build_cnn(num_features: int, num_classes: int, image_shape: tuple[int, int, int],
-               trainer: TrainerConfig) -> keras.Model:
+def _cnn_layers(num_classes: int, image_shape: tuple[int, int, int],
+                trainer: TrainerConfig) -> list[keras.layers.Layer]:
     """Two conv blocks, then the MLP head of `trainer.hidden[-1]` units."""
-    inputs = keras.Input((num_features,), name="features")
-    x = keras.layers.Reshape(image_shape, name="to_image")(inputs)  # (batch, h, w, c)
+    layers: list[keras.layers.Layer] = [keras.layers.Reshape(image_shape, name="to_image")]  # (batch, h, w, c)
     for i, filters in enumerate((32, 64)):
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"trainer_conv_{i}")(x)
-        x = keras.layers.MaxPooling2D(2, name=f"trainer_pool_{i}")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(trainer.hidden[-1], activation="relu", name="trainer_hidden")(x)
-    x = keras.layers.Dropout(trainer.dropout, name="trainer_dropout")(x)
-    logits = keras.layers.Dense(num_classes, name="trainer_logits")(x)
-    return keras.Model(inputs, logits, name="trainer")
+        layers.append(keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"trainer_conv_{i}"))
+        layers.append(keras.layers.MaxPooling2D(2, name=f"trainer_pool_{i}"))
+    return layers + [keras.layers.Flatten(name="flatten"),
+                     keras.layers.Dense(trainer.hidden[-1], activation="relu", name="trainer_hidden"),
+                     keras.layers.Dropout(trainer.dropout, name="trainer_dropout"),
+                     keras.layers.Dense(num_classes, name="trainer_logits")]

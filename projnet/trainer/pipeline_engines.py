@@ -1,0 +1,249 @@
+"""The engines `bp`, `sideways` and `dni` on one stage/buffer machinery, with the student trained alongside.
+
+One call of `PipelineEngine.step` is one tick (trainer/schedule.py says what each stage does in it).
+Between ticks the pipeline's state is a dict of tensors, `buffers`: what each stage will read at
+the next tick. Within a `sideways` or `dni` tick every stage reads only the buffers of the last
+tick, so the stages have no data dependencies between them and TensorFlow runs them concurrently,
+each on its own device; `bp` has to run them one after another. Each stage has its own tape,
+opened and read under the stage's device, so its backward pass runs there too, and its own
+optimizer, whose state lives there.
+
+Buffers, all of the previous tick (K stages; lists run over stage boundaries 0..K-2):
+  act[b], label[b], ident[b], valid[b]: what stage b produced for stage b+1: the activation and the
+      label, id and validity of the sample it belongs to (labels and ids ride with the activations);
+  grad[b], grad_valid[b]: the gradient stage b+1 sent back w.r.t. its input (sideways: the gradient
+      stage b propagates next; dni: the target of stage b's synthetic-gradient model);
+  stash1[b], stash2[b] (+ labels, dni): stage b's outputs one and two ticks ago, which the returned
+      gradient of the same sample meets two ticks later;
+  delay_x/y/ident/valid: the student's delay line, so that the student sees the input and label of
+      the sample whose trainer output leaves the pipeline (K-1 ticks late for sideways and dni).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from projnet.config import ObjectiveConfig
+from projnet.projection.objective import distillation_kl
+from projnet.trainer.stages import StagedTrainer
+
+
+@dataclass
+class EngineParts:
+    """What an engine trains: the staged trainer, the student and one optimizer per stage."""
+
+    staged: StagedTrainer
+    student: keras.Model
+    stage_optimizers: list[keras.optimizers.Optimizer]
+    student_optimizer: keras.optimizers.Optimizer
+    objective: ObjectiveConfig
+    num_classes: int
+    update_every: int = 1
+    student_device: str | None = None  # None: wherever TensorFlow puts it (the client, for remote stages)
+    synthetic_models: list[keras.Model] | None = None  # dni: one per stage boundary
+    synthetic_optimizers: list[keras.optimizers.Optimizer] | None = None
+
+
+def build_synthetic_models(staged: StagedTrainer, num_classes: int, learning_rate: float
+                           ) -> tuple[list[keras.Model], list[keras.optimizers.Optimizer]]:
+    """A linear synthetic-gradient model per stage boundary, conditioned on the label (cDNI).
+
+    It predicts B * dL/dh (the per-sample gradient) from [h, one_hot(y)]; its weights start at zero,
+    so the first synthetic gradients are zero rather than noise (Jaderberg et al. 2016, Sec. 3).
+    """
+    models, optimizers = [], []
+    for k, stage in enumerate(staged.stages[:-1]):
+        width = int(stage.output_shape[-1])
+        with tf.device(staged.devices[k]):
+            model = keras.Sequential([keras.Input((width + num_classes,)),
+                                      keras.layers.Dense(width, kernel_initializer="zeros")],
+                                     name=f"synthetic_gradient_{k}")
+            optimizer = keras.optimizers.Adam(learning_rate)
+            optimizer.build(model.trainable_variables)
+        models.append(model)
+        optimizers.append(optimizer)
+    return models, optimizers
+
+
+class PipelineEngine:
+    """Walks ticks of one engine; `step` returns the new buffers and the tick's figures."""
+
+    def __init__(self, engine: str, parts: EngineParts, batch_size: int, num_features: int):
+        if engine not in ("bp", "sideways", "dni"):
+            raise ValueError(f"unknown engine. Received: engine={engine!r}")
+        self.engine, self.parts = engine, parts
+        self.stages, self.devices = parts.staged.stages, parts.staged.devices
+        self.K = len(self.stages)
+        self.delay = 0 if engine == "bp" else self.K - 1
+        self.batch_size, self.num_features = batch_size, num_features
+        self.accumulators = None
+        if parts.update_every > 1:
+            self.accumulators = []
+            for stage, device in zip(self.stages, self.devices):
+                with tf.device(device):
+                    self.accumulators.append([tf.Variable(tf.zeros_like(v), trainable=False)
+                                              for v in stage.trainable_variables])
+        self._step = tf.function(self._tick, reduce_retracing=True)
+
+    def initial_buffers(self) -> dict:
+        """An empty pipeline: zeros everywhere, nothing valid."""
+        B, bounds = self.batch_size, range(self.K - 1)
+        width = [int(self.stages[b].output_shape[-1]) for b in bounds]
+        zeros = lambda shape, dtype=tf.float32: tf.zeros(shape, dtype)  # noqa: E731
+        buffers = {"act": [zeros((B, width[b])) for b in bounds], "label": [zeros((B,), tf.int32) for _ in bounds],
+                   "ident": [zeros((B,), tf.int64) for _ in bounds], "valid": [zeros(()) for _ in bounds],
+                   "grad": [zeros((B, width[b])) for b in bounds], "grad_valid": [zeros(()) for _ in bounds],
+                   "delay_x": [zeros((B, self.num_features)) for _ in range(self.delay)],
+                   "delay_y": [zeros((B,), tf.int32) for _ in range(self.delay)],
+                   "delay_ident": [zeros((B,), tf.int64) for _ in range(self.delay)],
+                   "delay_valid": [zeros(()) for _ in range(self.delay)]}
+        if self.engine == "dni":
+            for name in ("stash1", "stash2"):
+                buffers[name] = [zeros((B, width[b])) for b in bounds]
+                buffers[name + "_label"] = [zeros((B,), tf.int32) for _ in bounds]
+        if self.engine == "bp":  # nothing crosses a tick boundary
+            buffers = {k: [] for k in buffers}
+        return buffers
+
+    def step(self, x, y, ident, buffers: dict, updates: tuple[bool, ...], student_update: bool = True
+             ) -> tuple[dict, dict]:
+        """One tick; `updates[k]` says whether stage k applies its update at the end of it (the schedule's U).
+
+        `student_update` is False while no trainer output has left the pipeline yet.
+        """
+        x = tf.convert_to_tensor(x, tf.float32)
+        y = tf.convert_to_tensor(y, tf.int32)
+        ident = tf.convert_to_tensor(ident, tf.int64)
+        return self._step(x, y, ident, buffers, tuple(bool(u) for u in updates), bool(student_update))
+
+    # -- the tick -----------------------------------------------------------------------------------
+
+    def _tick(self, x, y, ident, buffers, updates, student_update):
+        objective, K = self.parts.objective, self.K
+        new = {key: [None] * len(value) for key, value in buffers.items()}
+        grad_norms = [tf.constant(0.0)] * K
+        synthetic_loss = tf.constant(0.0)
+        if self.engine == "bp":
+            logits, label, out_ident, valid, grad_norms = self._backprop(x, y, ident, updates)
+        for k in range(K if self.engine != "bp" else 0):
+            with tf.device(self.devices[k]):
+                if k == 0:
+                    a, label_in, ident_in, valid_in = x, y, ident, tf.constant(1.0)
+                else:
+                    a, label_in = buffers["act"][k - 1], buffers["label"][k - 1]
+                    ident_in, valid_in = buffers["ident"][k - 1], buffers["valid"][k - 1]
+                stage = self.stages[k]
+                with tf.GradientTape() as tape:
+                    tape.watch(a)
+                    out = stage(a, training=True)
+                    if k == K - 1:
+                        loss = valid_in * objective.trainer_weight * tf.reduce_mean(
+                            tf.nn.sparse_softmax_cross_entropy_with_logits(label_in, out))
+                if k == K - 1:
+                    grads = tape.gradient(loss, stage.trainable_variables + [a])
+                    logits, label, out_ident, valid = out, label_in, ident_in, valid_in
+                elif self.engine == "sideways":
+                    grads = tape.gradient(out, stage.trainable_variables + [a], output_gradients=buffers["grad"][k])
+                else:  # dni: the synthetic gradient of this very sample
+                    synthetic = valid_in * self._synthetic(k, out, label_in) / self.batch_size
+                    grads = tape.gradient(out, stage.trainable_variables + [a], output_gradients=synthetic)
+                    synthetic_loss += self._fit_synthetic(k, buffers)
+                    new["stash2"][k], new["stash2_label"][k] = buffers["stash1"][k], buffers["stash1_label"][k]
+                    new["stash1"][k], new["stash1_label"][k] = out, label_in
+                grad_norms[k] = self._update(k, grads[:-1], updates[k])
+                if k < K - 1:
+                    new["act"][k], new["label"][k], new["ident"][k], new["valid"][k] = out, label_in, ident_in, valid_in
+                if k > 0:
+                    new["grad"][k - 1], new["grad_valid"][k - 1] = grads[-1], valid_in
+        student_x, student_y, student_ident, student_valid = self._delayed(x, y, ident, buffers, new)
+        student_terms = self._student_step(student_x, student_y, logits, student_valid, student_update)
+        trainer_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(label, logits))
+        figures = {"trainer_ce": trainer_ce, **student_terms, "valid": valid, "synthetic_loss": synthetic_loss,
+                   "grad_norms": tf.stack(grad_norms), "trainer_ident": out_ident, "student_ident": student_ident,
+                   "student_valid": student_valid}
+        return new, figures
+
+    def _backprop(self, x, y, ident, updates):
+        """Exact backprop: forward through the stages in turn, then backward, each stage on its device."""
+        tapes, inputs, outputs, a = [], [], [], x
+        for k, stage in enumerate(self.stages):
+            with tf.device(self.devices[k]):
+                tape = tf.GradientTape()
+                with tape:
+                    tape.watch(a)
+                    out = stage(a, training=True)
+                    if k == self.K - 1:
+                        loss = self.parts.objective.trainer_weight * tf.reduce_mean(
+                            tf.nn.sparse_softmax_cross_entropy_with_logits(y, out))
+                tapes.append(tape)
+                inputs.append(a)
+                outputs.append(out)
+                a = out
+        grad_norms, upstream = [None] * self.K, None
+        for k in reversed(range(self.K)):
+            with tf.device(self.devices[k]):
+                variables = self.stages[k].trainable_variables + [inputs[k]]
+                if k == self.K - 1:
+                    grads = tapes[k].gradient(loss, variables)
+                else:
+                    grads = tapes[k].gradient(outputs[k], variables, output_gradients=upstream)
+                grad_norms[k] = self._update(k, grads[:-1], updates[k])
+                upstream = grads[-1]
+        return outputs[-1], y, ident, tf.constant(1.0), grad_norms
+
+    def _synthetic(self, k, h, labels):
+        features = tf.concat([tf.stop_gradient(h), tf.one_hot(labels, self.parts.num_classes)], axis=-1)
+        return self.parts.synthetic_models[k](features)  # (batch, width): predicted B * dL/dh
+
+    def _fit_synthetic(self, k, buffers):
+        """Regress stage k's synthetic model on the gradient stage k+1 returned for its output two ticks ago."""
+        model, optimizer = self.parts.synthetic_models[k], self.parts.synthetic_optimizers[k]
+        target = tf.stop_gradient(buffers["grad"][k]) * self.batch_size
+        with tf.GradientTape() as tape:
+            predicted = self._synthetic(k, buffers["stash2"][k], buffers["stash2_label"][k])
+            loss = buffers["grad_valid"][k] * tf.reduce_mean(tf.reduce_sum(tf.square(predicted - target), axis=-1))
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    def _update(self, k, grads, apply):
+        """Apply (or accumulate) stage k's parameter (pseudo-)gradients; returns their global norm."""
+        stage, optimizer = self.stages[k], self.parts.stage_optimizers[k]
+        variables = stage.trainable_variables
+        if self.accumulators is None:
+            if apply:
+                optimizer.apply_gradients(zip(grads, variables))
+        else:
+            for acc, g in zip(self.accumulators[k], grads):
+                acc.assign_add(g)
+            if apply:
+                optimizer.apply_gradients(zip([acc / self.parts.update_every for acc in self.accumulators[k]],
+                                              variables))
+                for acc in self.accumulators[k]:
+                    acc.assign(tf.zeros_like(acc))
+        return tf.linalg.global_norm(grads)
+
+    def _delayed(self, x, y, ident, buffers, new):
+        """The input that entered `delay` ticks ago; shift the delay line by one."""
+        if self.delay == 0:
+            return x, y, ident, tf.constant(1.0)
+        incoming = (x, y, ident, tf.constant(1.0))
+        names = ("delay_x", "delay_y", "delay_ident", "delay_valid")
+        for name, value in zip(names, incoming):
+            new[name] = [value] + buffers[name][:-1]
+        return tuple(buffers[name][-1] for name in names)
+
+    def _student_step(self, x, y, trainer_logits, valid, apply):
+        """The student's CE and distillation from the trainer output of the same sample, and its update."""
+        objective, student = self.parts.objective, self.parts.student
+        with tf.device(self.parts.student_device or ""), tf.GradientTape() as tape:
+            logits = student(x, training=True)
+            student_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+            distillation = distillation_kl(tf.stop_gradient(trainer_logits), logits, objective.temperature)
+            loss = valid * (objective.student_weight * student_ce + objective.distill_weight * distillation)
+        if apply:
+            grads = tape.gradient(loss, student.trainable_variables)
+            self.parts.student_optimizer.apply_gradients(zip(grads, student.trainable_variables))
+        return {"student_ce": student_ce, "distillation": distillation, "student_loss": loss}

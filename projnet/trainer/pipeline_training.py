@@ -1,0 +1,161 @@
+"""Joint training with a staged trainer: engines bp / sideways / dni over a shuffled or smooth stream.
+
+The loop walks the engine's schedule tick by tick, feeds each tick one batch of the stream, trains
+the student alongside on the delayed inputs that match the trainer outputs leaving the pipeline,
+validates both networks at every epoch end and checkpoints there. A NaN or Inf loss or gradient
+stops the run before the next checkpoint, naming the stage and the step.
+
+What this loop leaves out, compared with the plain backprop loop (joint_training.py): the mixup
+distillation term (it needs a whole trainer forward of other inputs, which a pipeline has no slot
+for) and mid-epoch checkpoints; a resumed run restarts at its last epoch end with an empty pipeline.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from projnet.config import RunConfig
+from projnet.data.splits import DatasetSplits
+from projnet.data.streams import training_stream
+from projnet.errors import ProjnetError
+from projnet.progress import progress_bar
+from projnet.trainer.checkpoint import CHECKPOINT_DIR, TrainingState, load_checkpoint, restore_variables, save_checkpoint
+from projnet.trainer.joint_training import (TrainingDiverged, TrainingHistory, TrainingInterrupted, accuracy,
+                                            graceful_interrupt)
+from projnet.trainer.pipeline_engines import EngineParts, PipelineEngine, build_synthetic_models
+from projnet.trainer.schedule import pipeline_schedule
+from projnet.trainer.stages import StagedTrainer, build_staged_trainer
+
+
+@dataclass
+class PipelineRun:
+    """What a pipelined run produced: the trained stages, its curves and its throughput."""
+
+    staged: StagedTrainer
+    history: TrainingHistory
+    samples_per_s: float  # steady state: ticks after the first epoch's tracing, at batch_size samples each
+    curve: list[dict] = field(default_factory=list)  # test accuracy against samples seen, every `curve_every` ticks
+
+
+def tick_updates(engine: str, stages: int, ticks: int, update_every: int) -> list[tuple[bool, ...]]:
+    """The schedule's update flags, one tuple per tick: which stages apply their update at its end."""
+    flags = [[False] * stages for _ in range(ticks)]
+    for slot in pipeline_schedule(engine, stages, ticks, update_every):
+        for k, work in enumerate(slot.work):
+            flags[slot.tick][k] = flags[slot.tick][k] or work.update
+    return [tuple(f) for f in flags]
+
+
+def _optimizer(rate: float, total_updates: int, schedule: str, device: str | None, variables):
+    if schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(total_updates, 1))
+    with tf.device(device or ""):
+        optimizer = keras.optimizers.Adam(rate)
+        optimizer.build(variables)
+    return optimizer
+
+
+def _check_finite(figures: dict, step: int, epoch: int, stages: int) -> None:
+    loss = float(figures["trainer_ce"])
+    norms = np.asarray(figures["grad_norms"])
+    student = float(figures["student_loss"])
+    where = None
+    if not np.isfinite(loss):
+        where = f"stage {stages - 1} (the last) loss is {loss}"
+    elif not np.all(np.isfinite(norms)):
+        k = int(np.flatnonzero(~np.isfinite(norms))[0])
+        where = f"stage {k} gradient norm is {norms[k]}"
+    elif not np.isfinite(student):
+        where = f"the student's loss is {student}"
+    if where:
+        raise TrainingDiverged(f"training diverged at step {step} (epoch {epoch}): {where}; the last checkpoint "
+                               f"was written before it")
+
+
+def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Model, devices: list[str],
+                    show_progress: bool = True, run_dir: Path | None = None, resume: bool = False,
+                    curve_every: int = 0) -> PipelineRun:
+    """Train a staged trainer with `config.train.engine` and the student jointly; see the module docstring.
+
+    `devices` (one per stage) come from trainer/devices.py's `resolve_devices`, called before
+    TensorFlow's first op, since logical devices and thread pools can only be set up then.
+    """
+    train, K = config.train, config.train.stages
+    keras.utils.set_random_seed(train.seed)
+    staged = build_staged_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer, devices)
+    ticks_per_epoch = len(splits.x_train) // train.batch_size
+    if ticks_per_epoch < 1:
+        raise ProjnetError(f"train.batch_size={train.batch_size} is larger than the training split "
+                           f"({len(splits.x_train)} rows)")
+    total_ticks = train.epochs * ticks_per_epoch
+    updates = tick_updates(train.engine, K, total_ticks, train.update_every)
+    remote = any(d.startswith("/job:worker") for d in devices)
+    stage_optimizers = [_optimizer(train.learning_rate, total_ticks // train.update_every, train.lr_schedule, d,
+                                   s.trainable_variables) for s, d in zip(staged.stages, devices)]
+    student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,
+                                   train.lr_schedule, None, student.trainable_variables)
+    synthetic = (build_synthetic_models(staged, splits.num_classes, train.learning_rate)
+                 if train.engine == "dni" else (None, None))
+    parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, splits.num_classes,
+                        train.update_every, None if remote else devices[-1], *synthetic)
+    engine = PipelineEngine(train.engine, parts, train.batch_size, splits.num_features)
+    groups = {"trainer": list(staged.model.variables), "student": list(student.variables),
+              "trainer_optimizers": [v for o in stage_optimizers for v in o.variables],
+              "student_optimizer": list(student_optimizer.variables),
+              "synthetic": [v for m in (synthetic[0] or []) for v in m.variables]
+              + [v for o in (synthetic[1] or []) for v in o.variables]}
+    state = TrainingState()
+    if resume and run_dir is not None and (run_dir / CHECKPOINT_DIR).exists():
+        checkpoint = load_checkpoint(run_dir)
+        restore_variables(groups, checkpoint.arrays)
+        state = checkpoint.state
+
+    buffers, curve, steady_time, steady_ticks = engine.initial_buffers(), [], 0.0, 0
+    with progress_bar(show_progress) as progress, graceful_interrupt() as interrupted:
+        task = progress.add_task(f"{train.engine} x{K} training", total=total_ticks, completed=state.global_step)
+        while state.epochs_done < train.epochs:
+            epoch, sums, counted = state.epochs_done + 1, {}, 0
+            stream = training_stream(train.stream, splits.x_train, splits.y_train, splits.image_shape,
+                                     train.batch_size, train.seed, epoch, train.clip_length)
+            started = time.perf_counter()
+            for x, y, ident in stream:
+                t = state.global_step
+                buffers, figures = engine.step(x, y, ident, buffers, updates[t], t >= engine.delay)
+                _check_finite(figures, t + 1, epoch, K)
+                if float(figures["valid"]) > 0:
+                    counted += 1
+                    figures["loss"] = config.objective.trainer_weight * figures["trainer_ce"] + figures["student_loss"]
+                    for key in ("loss", "trainer_ce", "student_ce", "distillation", "synthetic_loss"):
+                        sums[key] = sums.get(key, 0.0) + float(figures[key])
+                state.global_step += 1
+                progress.advance(task)
+                if curve_every and state.global_step % curve_every == 0:
+                    evaluating = time.perf_counter()
+                    curve.append({"samples": state.global_step * train.batch_size,
+                                  "trainer_test_accuracy": accuracy(staged.model, splits.x_test, splits.y_test),
+                                  "student_test_accuracy": accuracy(student, splits.x_test, splits.y_test)})
+                    started += time.perf_counter() - evaluating  # throughput counts training only
+                if interrupted():
+                    raise TrainingInterrupted(f"interrupted at step {state.global_step} (epoch {epoch}); the last "
+                                              f"checkpoint is at the end of epoch {state.epochs_done}")
+            if epoch > 1 or train.epochs == 1:  # the first epoch pays for tracing every update pattern
+                steady_time += time.perf_counter() - started
+                steady_ticks += ticks_per_epoch
+            row = {"epoch": epoch, **{k: v / max(counted, 1) for k, v in sums.items()},
+                   "trainer_val_accuracy": accuracy(staged.model, splits.x_val, splits.y_val),
+                   "student_val_accuracy": accuracy(student, splits.x_val, splits.y_val)}
+            state.history.append(row)
+            state.epochs_done = epoch
+            if run_dir is not None:
+                save_checkpoint(run_dir, groups, state)
+            progress.update(task, description=(f"{train.engine} x{K} epoch {epoch}/{train.epochs} val acc trainer "
+                                               f"{row['trainer_val_accuracy']:.3f} student "
+                                               f"{row['student_val_accuracy']:.3f}"))
+    rate = steady_ticks * train.batch_size / steady_time if steady_time > 0 else 0.0
+    return PipelineRun(staged, TrainingHistory(state.history), rate, curve)

@@ -1,0 +1,111 @@
+"""Cut the trainer into K contiguous stages of balanced cost and build each on its own device.
+
+A *block* is a layer with weights plus the weightless layers after it (dropout, pooling,
+flattening); weightless layers before the first weighted one join the first block. Stages are
+contiguous runs of blocks chosen to minimise the most expensive stage, where a block costs its
+multiply-adds per sample (a stage's forward and backward time both scale with it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from projnet.config import TrainerConfig
+from projnet.errors import UsageError
+from projnet.trainer.models import trainer_layers
+
+
+@dataclass
+class StagedTrainer:
+    """The trainer as stages: `stages[k]` lives on `devices[k]`; `model` chains them for evaluation and export."""
+
+    stages: list[keras.Model]
+    devices: list[str]
+    model: keras.Model
+    block_ranges: list[tuple[int, int]]  # [first, last) block indices of each stage
+    stage_costs: list[int]  # multiply-adds per sample of each stage
+
+
+def multiply_adds(layer: keras.layers.Layer, input_shape: tuple) -> int:
+    """Multiply-adds per sample of a Dense or Conv2D layer on `input_shape` (batch first); 0 for the rest."""
+    if isinstance(layer, keras.layers.Dense):
+        return int(input_shape[-1]) * layer.units
+    if isinstance(layer, keras.layers.Conv2D):
+        out = layer.compute_output_shape(input_shape)  # (batch, h, w, filters)
+        kh, kw = layer.kernel_size
+        return int(out[1] * out[2]) * kh * kw * int(input_shape[-1]) * layer.filters
+    return 0
+
+
+def layer_blocks(layers: list[keras.layers.Layer], num_features: int) -> tuple[list[list[int]], list[int]]:
+    """Group layer indices into blocks (one weighted layer each) and cost every block."""
+    blocks: list[list[int]] = []
+    costs: list[int] = []
+    leading: list[int] = []
+    shape: tuple = (None, num_features)
+    for i, layer in enumerate(layers):
+        cost = multiply_adds(layer, shape)
+        weighted = isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))
+        if weighted:
+            blocks.append(leading + [i])
+            costs.append(cost)
+            leading = []
+        elif blocks:
+            blocks[-1].append(i)
+        else:
+            leading.append(i)
+        shape = layer.compute_output_shape(shape)
+    return blocks, costs
+
+
+def balanced_partition(costs: list[int], parts: int) -> list[tuple[int, int]]:
+    """Contiguous [first, last) ranges of `costs` in `parts` non-empty groups minimising the largest sum."""
+    n = len(costs)
+    if not 1 <= parts <= n:
+        raise ValueError(f"cannot cut {n} blocks into {parts} stages")
+    prefix = [0]
+    for c in costs:
+        prefix.append(prefix[-1] + c)
+    # best[p][i]: the smallest possible largest group when the first i blocks form p groups
+    best = [[math.inf] * (n + 1) for _ in range(parts + 1)]
+    cut = [[0] * (n + 1) for _ in range(parts + 1)]
+    best[0][0] = 0
+    for p in range(1, parts + 1):
+        for i in range(p, n + 1):
+            for j in range(p - 1, i):
+                worst = max(best[p - 1][j], prefix[i] - prefix[j])
+                if worst < best[p][i]:
+                    best[p][i], cut[p][i] = worst, j
+    ranges, i = [], n
+    for p in range(parts, 0, -1):
+        ranges.append((cut[p][i], i))
+        i = cut[p][i]
+    return ranges[::-1]
+
+
+def build_staged_trainer(num_features: int, num_classes: int, image_shape: tuple[int, int, int],
+                         trainer: TrainerConfig, devices: list[str]) -> StagedTrainer:
+    """One stage per device, its variables created on that device; refuses more stages than blocks."""
+    layers = trainer_layers(num_classes, image_shape, trainer)
+    blocks, costs = layer_blocks(layers, num_features)
+    if len(devices) > len(blocks):
+        raise UsageError(f"train.stages={len(devices)} but the {trainer.architecture} trainer has only "
+                         f"{len(blocks)} layers with weights to cut between; use at most {len(blocks)} stages")
+    ranges = balanced_partition(costs, len(devices))
+    stages, shape = [], (None, num_features)
+    for k, ((first, last), device) in enumerate(zip(ranges, devices)):
+        stage_layers = [layers[i] for b in range(first, last) for i in blocks[b]]
+        with tf.device(device):  # variables (and later the stage's optimizer state) live on its device
+            stage = keras.Sequential([keras.Input(shape[1:])] + stage_layers, name=f"trainer_stage_{k}")
+        stages.append(stage)
+        shape = stage.output_shape
+    inputs = keras.Input((num_features,), name="features")
+    x = inputs
+    for stage in stages:
+        x = stage(x)
+    model = keras.Model(inputs, x, name="trainer")
+    return StagedTrainer(stages, list(devices), model, ranges, [sum(costs[a:b]) for a, b in ranges])
