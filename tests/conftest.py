@@ -10,6 +10,16 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+LOGICAL_CPUS = 4  # the pipeline tests put stages on /CPU:0../CPU:3
+
+
+def pytest_configure(config):
+    """Split the CPU into logical devices now: TensorFlow allows it only before its first op."""
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * LOGICAL_CPUS)
+
 
 @pytest.fixture(scope="session")
 def digits_run(tmp_path_factory) -> Path:

@@ -78,6 +78,29 @@ def _check_finite(figures: dict, step: int, epoch: int, stages: int) -> None:
                                f"was written before it")
 
 
+def assemble_engine(config: RunConfig, num_features: int, num_classes: int, image_shape: tuple[int, int, int],
+                    student: keras.Model, devices: list[str], total_ticks: int) -> tuple[PipelineEngine, dict]:
+    """The staged trainer (seeded by train.seed), the optimizers and the engine; plus what a checkpoint holds."""
+    train = config.train
+    keras.utils.set_random_seed(train.seed)
+    staged = build_staged_trainer(num_features, num_classes, image_shape, config.trainer, devices)
+    remote = any(d.startswith("/job:worker") for d in devices)
+    stage_optimizers = [_optimizer(train.learning_rate, total_ticks // train.update_every, train.lr_schedule, d,
+                                   s.trainable_variables) for s, d in zip(staged.stages, devices)]
+    student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,
+                                   train.lr_schedule, None, student.trainable_variables)
+    synthetic = (build_synthetic_models(staged, num_classes, train.learning_rate)
+                 if train.engine == "dni" else (None, None))
+    parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, num_classes,
+                        train.update_every, None if remote else devices[-1], *synthetic)
+    groups = {"trainer": list(staged.model.variables), "student": list(student.variables),
+              "trainer_optimizers": [v for o in stage_optimizers for v in o.variables],
+              "student_optimizer": list(student_optimizer.variables),
+              "synthetic": [v for m in (synthetic[0] or []) for v in m.variables]
+              + [v for o in (synthetic[1] or []) for v in o.variables]}
+    return PipelineEngine(train.engine, parts, train.batch_size, num_features), groups
+
+
 def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Model, devices: list[str],
                     show_progress: bool = True, run_dir: Path | None = None, resume: bool = False,
                     curve_every: int = 0) -> PipelineRun:
@@ -87,29 +110,15 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
     TensorFlow's first op, since logical devices and thread pools can only be set up then.
     """
     train, K = config.train, config.train.stages
-    keras.utils.set_random_seed(train.seed)
-    staged = build_staged_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer, devices)
     ticks_per_epoch = len(splits.x_train) // train.batch_size
     if ticks_per_epoch < 1:
         raise ProjnetError(f"train.batch_size={train.batch_size} is larger than the training split "
                            f"({len(splits.x_train)} rows)")
     total_ticks = train.epochs * ticks_per_epoch
     updates = tick_updates(train.engine, K, total_ticks, train.update_every)
-    remote = any(d.startswith("/job:worker") for d in devices)
-    stage_optimizers = [_optimizer(train.learning_rate, total_ticks // train.update_every, train.lr_schedule, d,
-                                   s.trainable_variables) for s, d in zip(staged.stages, devices)]
-    student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,
-                                   train.lr_schedule, None, student.trainable_variables)
-    synthetic = (build_synthetic_models(staged, splits.num_classes, train.learning_rate)
-                 if train.engine == "dni" else (None, None))
-    parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, splits.num_classes,
-                        train.update_every, None if remote else devices[-1], *synthetic)
-    engine = PipelineEngine(train.engine, parts, train.batch_size, splits.num_features)
-    groups = {"trainer": list(staged.model.variables), "student": list(student.variables),
-              "trainer_optimizers": [v for o in stage_optimizers for v in o.variables],
-              "student_optimizer": list(student_optimizer.variables),
-              "synthetic": [v for m in (synthetic[0] or []) for v in m.variables]
-              + [v for o in (synthetic[1] or []) for v in o.variables]}
+    engine, groups = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,
+                                     devices, total_ticks)
+    staged = engine.parts.staged
     state = TrainingState()
     if resume and run_dir is not None and (run_dir / CHECKPOINT_DIR).exists():
         checkpoint = load_checkpoint(run_dir)
