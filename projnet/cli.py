@@ -96,6 +96,14 @@ def train_and_export_command(
     deterministic: Annotated[bool, typer.Option(help="Deterministic TF ops: same seed, same bytes.")] = False,
     quant: Annotated[Optional[str], typer.Option(help="Export mode: int8, dynamic, float16 or qat.")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Continue an interrupted run directory.")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="Trainer engine: bp, sideways or dni.")] = None,
+    stages: Annotated[Optional[int], typer.Option(help="Cut the trainer into K stages, one per device.")] = None,
+    devices: Annotated[Optional[str], typer.Option(
+        help="Stage devices, comma-separated (/GPU:0,/CPU:1,...) [default: every GPU, else K logical CPUs].")] = None,
+    cluster: Annotated[Optional[str], typer.Option(
+        help="host:port,... of `projnet worker` processes; stage k runs on worker k.")] = None,
+    share_devices: Annotated[bool, typer.Option(help="Allow fewer devices than stages.")] = False,
+    stream: Annotated[Optional[str], typer.Option(help="Training stream: shuffled or smooth (video-like).")] = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
 ) -> None:
@@ -110,7 +118,8 @@ def train_and_export_command(
     if resume is not None:
         given = [name for name, value in (("--dataset", dataset), ("--out", out), ("--config", config),
                                           ("--set", set_), ("--data-dir", data_dir), ("--seed", seed),
-                                          ("--quant", quant))
+                                          ("--quant", quant), ("--engine", engine), ("--stages", stages),
+                                          ("--devices", devices), ("--cluster", cluster), ("--stream", stream))
                  if value is not None and value != []]
         if given:
             raise UsageError(f"--resume continues a run with its own config.toml; drop {', '.join(given)}")
@@ -126,11 +135,38 @@ def train_and_export_command(
             settings.append("train.deterministic=true")
         if quant is not None:
             settings.append(f"export.quant={quant}")
+        settings += _pipeline_settings(engine, stages, devices, cluster, share_devices, stream)
         run_config = resolve_config(config, settings, dataset_defaults)
         out = out or default_run_dir(run_config.data.dataset)
         metrics = train_and_export(run_config, out, overwrite=overwrite, show_progress=not quiet)
     stdout.print(rich_table(metrics))
     stdout.print(f"run directory: {out}  (report: {out / 'report.md'})")
+
+
+def _pipeline_settings(engine, stages, devices, cluster, share_devices, stream) -> list[str]:
+    """The pipeline flags as `--set` assignments (lists written as TOML arrays of strings)."""
+    settings = [f"train.{key}={value}" for key, value in (("engine", engine), ("stages", stages), ("stream", stream))
+                if value is not None]
+    for key, value in (("devices", devices), ("cluster", cluster)):
+        if value is not None:
+            items = [item.strip() for item in value.split(",") if item.strip()]
+            settings.append(f"train.{key}=[" + ", ".join(f'"{item}"' for item in items) + "]")
+    if share_devices:
+        settings.append("train.share_devices=true")
+    return settings
+
+
+@app.command("worker")
+def worker_command(
+    cluster: Annotated[str, typer.Option(help="host:port of every worker, comma-separated, the same list everywhere.")],
+    task: Annotated[int, typer.Option(help="Which of them this process is (0-based).")],
+    lifetime: Annotated[float, typer.Option(help="Stop after this many seconds (0: run until killed).")] = 0.0,
+) -> None:
+    """Serve pipeline stages for `train-and-export --cluster` (a tf.distribute.Server)."""
+    import_tensorflow_quietly()
+    from projnet.trainer.worker import serve
+
+    serve([item.strip() for item in cluster.split(",") if item.strip()], task, lifetime)
 
 
 @app.command("export")

@@ -12,7 +12,7 @@ from projnet import run_dir as names
 from projnet.atomic_io import atomic_write_json, atomic_write_text, atomic_write_with
 from projnet.config import RunConfig, config_from_toml, config_to_toml
 from projnet.data import load_dataset
-from projnet.errors import ProjnetError
+from projnet.errors import ProjnetError, UsageError
 from projnet.run_report import plot_training_curves
 
 
@@ -33,10 +33,10 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
 
     splits = load_dataset(config.data)  # before the run directory: a missing data set leaves nothing behind
     check_before_training(config, splits)
+    devices = stage_devices(config) if config.pipelined else []  # before TensorFlow's first op and the run directory
     if not resume:
         out = names.prepare_run_dir(out, overwrite)
         atomic_write_text(out / names.CONFIG, config_to_toml(config))
-    devices = stage_devices(config) if config.pipelined else []  # before TensorFlow's first op
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.train.seed)  # initialisation must not depend on what ran before
@@ -45,6 +45,7 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
         student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
         pipeline = train_pipelined(config, splits, student, devices, show_progress, out, resume)
         trainer, history = pipeline.staged.model, pipeline.history
+        atomic_write_json(out / names.PIPELINE, pipeline.summary(config))
     else:
         trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
         student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
@@ -70,8 +71,12 @@ def check_before_training(config: RunConfig, splits) -> None:
     from projnet.export.export_run import representative_rows
     from projnet.export.quant_modes import QUANT_MODES
     from projnet.projection.backends import check_backend_fits
+    from projnet.trainer.models import weighted_layer_count
 
     check_backend_fits(config.projection.backend, splits.x_train, splits.name)
+    if config.train.stages > weighted_layer_count(config.trainer):
+        raise UsageError(f"train.stages={config.train.stages} but the {config.trainer.architecture} trainer has only "
+                         f"{weighted_layer_count(config.trainer)} layers with weights to cut between")
     if QUANT_MODES[config.export.quant].needs_representative:
         representative_rows(splits, config)
 

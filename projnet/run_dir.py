@@ -17,6 +17,7 @@ STUDENT_INT8 = "student_int8.tflite"
 TRAINER_FLOAT = "trainer_float.tflite"
 METRICS = "metrics.json"
 REPORT = "report.md"
+PIPELINE = "pipeline.json"  # pipelined runs: engine, stages, where each stage's variables lived, throughput
 
 
 def default_run_dir(dataset: str) -> Path:

@@ -30,6 +30,11 @@ def trainer_layers(num_classes: int, image_shape: tuple[int, int, int],
     raise ValueError(f"unknown trainer architecture. Received: architecture={trainer.architecture!r}")
 
 
+def weighted_layer_count(trainer: TrainerConfig) -> int:
+    """Layers with weights, the most stages the trainer can be cut into; known without building anything."""
+    return len(trainer.hidden) + 1 if trainer.architecture == "mlp" else 4  # cnn: two convs, hidden, logits
+
+
 def _mlp_layers(num_classes: int, trainer: TrainerConfig) -> list[keras.layers.Layer]:
     layers = []
     for i, width in enumerate(trainer.hidden):

@@ -42,6 +42,14 @@ class PipelineRun:
     samples_per_s: float  # steady state: ticks after the first epoch's tracing, at batch_size samples each
     curve: list[dict] = field(default_factory=list)  # test accuracy against samples seen, every `curve_every` ticks
 
+    def summary(self, config: RunConfig) -> dict:
+        """What pipeline.json records: the engine, its stages, and the device each stage's variables live on."""
+        return {"engine": config.train.engine, "stages": len(self.staged.stages), "stream": config.train.stream,
+                "update_every": config.train.update_every, "devices": self.staged.devices,
+                "variable_devices": [stage.variables[0].value.device for stage in self.staged.stages],
+                "block_ranges": self.staged.block_ranges, "stage_multiply_adds": self.staged.stage_costs,
+                "samples_per_s": self.samples_per_s}
+
 
 def tick_updates(engine: str, stages: int, ticks: int, update_every: int) -> list[tuple[bool, ...]]:
     """The schedule's update flags, one tuple per tick: which stages apply their update at its end."""

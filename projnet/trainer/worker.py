@@ -1,0 +1,31 @@
+"""A TensorFlow worker that hosts pipeline stages for a trainer running elsewhere.
+
+Start one per machine (or per port on one machine) with the same cluster list, then train with
+`projnet train-and-export --cluster host:port,host:port ...`: stage k runs on worker k.
+"""
+
+from __future__ import annotations
+
+import time
+
+from projnet.trainer.devices import parse_address
+
+
+def serve(cluster: list[str], task: int, lifetime_s: float = 0.0) -> None:
+    """Run worker `task` of `cluster` until killed, or for `lifetime_s` seconds when that is positive."""
+    import tensorflow as tf
+
+    for address in cluster:
+        parse_address(address)
+    if not 0 <= task < len(cluster):
+        from projnet.errors import UsageError
+
+        raise UsageError(f"--task must name one of the {len(cluster)} workers (0..{len(cluster) - 1}). "
+                         f"Received: --task {task}")
+    server = tf.distribute.Server(tf.train.ClusterSpec({"worker": cluster}), job_name="worker", task_index=task,
+                                  protocol="grpc", start=True)
+    print(f"worker {task} serving on {cluster[task]} ({server.target})", flush=True)
+    if lifetime_s > 0:
+        time.sleep(lifetime_s)  # a bounded worker, as tests and demos want: it stops by itself
+    else:
+        server.join()
