@@ -1,0 +1,188 @@
+"""Benchmark the engines: the same trainer, devices and samples with bp, sideways and dni; plus the schedule's plan.
+
+Each engine trains in a fresh child process (`python -m projnet.trainer.pipeline_bench SPEC.json`),
+so that its logical devices and thread pools are set up before TensorFlow starts and its peak RSS
+is its own. A child reports steady-state samples/s (the first epoch, which traces every update
+pattern, is left out), final test accuracy of trainer and student, peak RSS, test accuracy against
+samples seen, and each device's busy fraction, estimated as (the stage's forward + backward time
+when it runs alone on its device) / (the engine's time per tick).
+
+    projnet pipeline-bench --stages 2 --engines bp,sideways,dni --json bench.json --plot bench.png
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from projnet.errors import ProjnetError
+from projnet.trainer.schedule import simulated_utilisation
+
+
+@dataclass
+class BenchSpec:
+    """One engine's benchmark run; the parent writes it as JSON for the child."""
+
+    engine: str
+    stages: int
+    dataset: str = "digits"
+    stream: str = "smooth"
+    epochs: int = 30
+    batch_size: int = 128
+    trainer_hidden: list[int] = field(default_factory=lambda: [1024] * 5)  # ~4.3 M multiply-adds per digit: compute dominates
+    learning_rate: float = 1e-3
+    seed: int = 0
+    curve_points: int = 15  # test accuracy this many times along the run
+    data_dir: str = ""
+
+
+def _run_config(spec: BenchSpec):
+    from projnet.config import resolve_config
+    from projnet.data import dataset_defaults
+
+    settings = [f"data.dataset={spec.dataset}", f"train.engine={spec.engine}", f"train.stages={spec.stages}",
+                f"train.stream={spec.stream}", f"train.epochs={spec.epochs}", f"train.batch_size={spec.batch_size}",
+                f"train.learning_rate={spec.learning_rate}", f"train.seed={spec.seed}", "trainer.architecture=mlp",
+                "trainer.hidden=[" + ",".join(map(str, spec.trainer_hidden)) + "]", "trainer.dropout=0.0"]
+    if spec.data_dir:
+        settings.append(f"data.data_dir={spec.data_dir}")
+    return resolve_config(None, settings, dataset_defaults)
+
+
+def stage_seconds(staged, batch_size: int, repeats: int = 20) -> list[float]:
+    """Median time of one stage's forward + backward on its own device, one stage at a time."""
+    import numpy as np
+    import tensorflow as tf
+
+    times = []
+    for stage, device in zip(staged.stages, staged.devices):
+        with tf.device(device):
+            a = tf.random.uniform((batch_size,) + tuple(stage.input_shape[1:]))
+
+        @tf.function
+        def forward_backward(a, stage=stage, device=device):
+            with tf.device(device), tf.GradientTape() as tape:
+                tape.watch(a)
+                out = stage(a, training=True)
+            return tape.gradient(out, stage.trainable_variables + [a], output_gradients=tf.ones_like(out))
+
+        forward_backward(a)
+        samples = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            forward_backward(a)[-1].numpy()
+            samples.append(time.perf_counter() - started)
+        times.append(float(np.median(samples)))
+    return times
+
+
+def run_engine(spec: BenchSpec) -> dict:
+    """Train one engine as `spec` says, in this (fresh) process; returns its figures."""
+    from projnet.native_output import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from projnet.data import load_dataset
+    from projnet.device_bench.runner import peak_rss_mb
+    from projnet.projection.student import build_student
+    from projnet.trainer.devices import resolve_devices
+    from projnet.trainer.joint_training import accuracy
+    from projnet.trainer.pipeline_training import train_pipelined
+
+    config = _run_config(spec)
+    devices = resolve_devices(spec.stages, [], [], False)  # K logical CPUs, one thread each: before TF starts
+    splits = load_dataset(config.data)
+    student = build_student(splits.num_features, splits.num_classes, config.projection, config.student,
+                            splits.x_train.mean(axis=0))
+    ticks = spec.epochs * (len(splits.x_train) // spec.batch_size)
+    started = time.perf_counter()
+    run = train_pipelined(config, splits, student, devices, show_progress=False,
+                          curve_every=max(1, ticks // spec.curve_points))
+    wall = time.perf_counter() - started
+    per_stage = stage_seconds(run.staged, spec.batch_size)
+    tick_s = spec.batch_size / run.samples_per_s
+    return {"engine": spec.engine, "stages": spec.stages, "devices": devices, "samples": ticks * spec.batch_size,
+            "samples_per_s": run.samples_per_s, "wall_s": wall,
+            "test_accuracy": accuracy(run.staged.model, splits.x_test, splits.y_test),
+            "student_test_accuracy": accuracy(student, splits.x_test, splits.y_test),
+            "peak_rss_mb": peak_rss_mb(), "stage_seconds_alone": per_stage,
+            "busy_fraction": [min(1.0, s / tick_s) for s in per_stage],
+            "stage_multiply_adds": run.staged.stage_costs, "curve": run.curve}
+
+
+def simulated_table(max_stages: int = 16, micro_batches: tuple[int, ...] = (4, 16)) -> list[dict]:
+    """Utilisation by the schedule alone (trainer/schedule.py's cost model) for K = 2..max_stages."""
+    rows = []
+    for stages in range(2, max_stages + 1):
+        row = {"stages": stages, "bp": simulated_utilisation("bp", stages),
+               "sideways": simulated_utilisation("sideways", stages), "dni": simulated_utilisation("dni", stages)}
+        for m in micro_batches:
+            row[f"gpipe_m{m}"] = simulated_utilisation("gpipe", stages, micro_batches=m)
+        rows.append(row)
+    return rows
+
+
+def pipeline_bench(specs: list[BenchSpec], timeout_s: float = 3600, on_result=None) -> dict:
+    """Run every spec in its own child process, in turn; returns the report that --json writes."""
+    engines = {}
+    for spec in specs:
+        with tempfile.TemporaryDirectory() as tmp:
+            spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
+            spec_path.write_text(json.dumps(dataclasses.asdict(spec)))
+            child = subprocess.run([sys.executable, "-m", "projnet.trainer.pipeline_bench", str(spec_path),
+                                    str(result_path)], capture_output=True, text=True, timeout=timeout_s)
+            if child.returncode != 0 or not result_path.exists():
+                last = (child.stderr.strip().splitlines() or ["no output"])[-1]
+                raise ProjnetError(f"pipeline-bench: the {spec.engine} run failed: {last}")
+            engines[spec.engine] = json.loads(result_path.read_text())
+        if on_result is not None:
+            on_result(engines[spec.engine])
+    first = specs[0]
+    return {"stages": first.stages, "dataset": first.dataset, "stream": first.stream, "epochs": first.epochs,
+            "batch_size": first.batch_size, "trainer_hidden": first.trainer_hidden, "engines": engines,
+            "simulated": simulated_table()}
+
+
+def plot_bench(report: dict, path: Path) -> None:
+    """Test accuracy against samples seen, one line per engine (trainer solid, student dashed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from projnet.atomic_io import atomic_write_with
+
+    fig, (curves, plan) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, result in report["engines"].items():
+        samples = [p["samples"] for p in result["curve"]]
+        line, = curves.plot(samples, [p["trainer_test_accuracy"] for p in result["curve"]],
+                            label=f"{name} trainer ({result['samples_per_s']:.0f} samples/s)")
+        curves.plot(samples, [p["student_test_accuracy"] for p in result["curve"]], "--", color=line.get_color(),
+                    label=f"{name} student")
+    curves.set(xlabel="training samples", ylabel="test accuracy",
+               title=f"{report['dataset']}, {report['stream']} stream, K={report['stages']}")
+    curves.legend(fontsize=8)
+    simulated = report["simulated"]
+    for key in [k for k in simulated[0] if k != "stages"]:
+        plan.plot([r["stages"] for r in simulated], [r[key] for r in simulated], marker=".", label=key)
+    plan.set(xlabel="stages K", ylabel="simulated utilisation", title="schedule alone (no transfers)")
+    plan.legend(fontsize=8)
+    fig.tight_layout()
+    atomic_write_with(path, lambda tmp: fig.savefig(tmp, dpi=100))
+    plt.close(fig)
+
+
+def main(argv: list[str]) -> None:
+    """The child: read a spec, train, write the result."""
+    spec_path, result_path = argv
+    result = run_engine(BenchSpec(**json.loads(Path(spec_path).read_text())))
+    Path(result_path).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
