@@ -16,11 +16,18 @@ import sys
 
 from projnet.device_bench.expected_outputs import expected_path
 from projnet.device_bench.runner import BenchSettings, run_benchmark
-from projnet.errors import ProjnetError
+from projnet.errors import ProjnetError, UsageError
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse's errors as a UsageError: one `error:` line and exit code 2, like `projnet`'s."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (python -m projnet.device_bench -h for usage)")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m projnet.device_bench", description=__doc__.splitlines()[0])
+    parser = _OneLineParser(prog="python -m projnet.device_bench", description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help=".tflite files")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs, at least")
@@ -29,29 +36,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", default=None, help=".npy holding the input (default: random)")
     parser.add_argument("--json", default=None, help="write results to this file ('-' for stdout)")
     parser.add_argument("--no-check", action="store_true", help="skip MODEL.expected.npz even when present")
-    args = parser.parse_args(argv)
-    settings = BenchSettings(threads=args.threads, min_time_s=args.min_time, warmup_runs=args.warmup,
-                             use_xnnpack=not args.no_xnnpack)
     try:
+        args = parser.parse_args(argv)
+        _check_ranges(args)
+        settings = BenchSettings(threads=args.threads, min_time_s=args.min_time, warmup_runs=args.warmup,
+                                 use_xnnpack=not args.no_xnnpack)
         results = [run_benchmark(m, settings, args.input, _expected_for(m, args.no_check)) for m in args.models]
+        _write(results, args.json)
     except ProjnetError as exc:
         return _fail(exc)
-    if args.json == "-":
-        json.dump(results, sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        if args.json:
-            from projnet.atomic_io import atomic_write_json
-
-            atomic_write_json(args.json, results)
-        for r in results:
-            lat = r["latency_us"]
-            print(f"{r['model']}: p50 {lat['p50']} us  p90 {lat['p90']} us  p99 {lat['p99']} us  "
-                  f"peak RSS {r['peak_rss_mb']} MB  ({r['runtime']}, {r['threads']} thread(s), {r['runs']} runs)")
     failed = [r for r in results if not r.get("expected_check", {"passed": True})["passed"]]
     if failed:
         return _fail(ProjnetError(mismatch_message(failed[0])))
     return 0
+
+
+def _check_ranges(args: argparse.Namespace) -> None:
+    """The same bounds as `projnet bench`, so a bad value is a usage error, not the runtime's."""
+    if args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, got {args.threads}")
+    if not 0.01 <= args.min_time < float("inf"):  # also refuses nan
+        raise UsageError(f"--min-time must be at least 0.01 s, got {args.min_time}")
+    if args.warmup < 0:
+        raise UsageError(f"--warmup must be at least 0, got {args.warmup}")
+
+
+def _write(results: list[dict], json_out: str | None) -> None:
+    if json_out == "-":
+        json.dump(results, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    if json_out:
+        from projnet.atomic_io import atomic_write_json
+
+        atomic_write_json(json_out, results)
+    for r in results:
+        lat = r["latency_us"]
+        print(f"{r['model']}: p50 {lat['p50']} us  p90 {lat['p90']} us  p99 {lat['p99']} us  "
+              f"peak RSS {r['peak_rss_mb']} MB  ({r['runtime']}, {r['threads']} thread(s), {r['runs']} runs)")
 
 
 def _expected_for(model: str, skip: bool) -> str | None:

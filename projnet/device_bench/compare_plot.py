@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from projnet.atomic_io import atomic_write_with
+from projnet.errors import ProjnetError
 
 
 def recorded_accuracy(model_path: str) -> float | None:
@@ -25,10 +26,14 @@ def recorded_accuracy(model_path: str) -> float | None:
 
 
 def plot_comparison(results: list[dict], path: Path) -> None:
-    import matplotlib
+    try:  # a device install ('projnet[device]') has no matplotlib
+        import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ProjnetError(f"--plot needs matplotlib, which is not installed here: pip install matplotlib "
+                           f"({path} was not drawn)") from None
 
     labels = [f"{Path(r['model']).parent.name}/\n{Path(r['model']).name}" for r in results]
     accuracies = [recorded_accuracy(r["model"]) for r in results]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
 
 from projnet.errors import ProjnetError
 
@@ -27,6 +30,27 @@ def load_runtime(preferred: str | None = None):
     raise ProjnetError(INSTALL_HINT if preferred is None else f"runtime {preferred} is not installed")
 
 
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Hide what native code writes to fd 2 for the block: LiteRT prints "INFO: Created TensorFlow Lite
+    XNNPACK delegate for CPU." there from allocate_tensors(), past TF_CPP_MIN_LOG_LEVEL, which would
+    put a second line beside an `error:` line. Its failures still arrive as Python exceptions."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no fd 2 to redirect
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def make_interpreter(model_content: bytes, threads: int = 1, use_xnnpack: bool = True, runtime: str | None = None):
     """(runtime name, allocated interpreter) for a model held in memory."""
     name, module = load_runtime(runtime)
@@ -34,8 +58,9 @@ def make_interpreter(model_content: bytes, threads: int = 1, use_xnnpack: bool =
     if not use_xnnpack:
         kwargs["experimental_op_resolver_type"] = module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     try:
-        interpreter = module.Interpreter(**kwargs)
-        interpreter.allocate_tensors()
+        with native_stderr_silenced():
+            interpreter = module.Interpreter(**kwargs)
+            interpreter.allocate_tensors()
         interpreter.get_input_details(), interpreter.get_output_details()  # damaged names fail here, not later
     except (ValueError, RuntimeError, UnicodeDecodeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -102,3 +102,17 @@ def test_parse_ssh_target(target, parsed):
 def test_malformed_ssh_targets_are_usage_errors(target):
     with pytest.raises(UsageError, match=r"expected ssh://\[user@\]host\[:port\]"):
         parse_ssh_target(target)
+
+
+def test_host_without_a_tflite_runtime_says_how_to_install_one(sshd, digits_run, tmp_path):
+    """The host has numpy but no runtime (all three hidden by a sitecustomize the wrapper puts on its path)."""
+    (tmp_path / "hide").mkdir()
+    (tmp_path / "hide" / "sitecustomize.py").write_text(
+        "import sys\nfor name in ('ai_edge_litert', 'tflite_runtime', 'tensorflow'):\n    sys.modules[name] = None\n")
+    wrapper = tmp_path / "python-without-runtime"
+    wrapper.write_text(f'#!/bin/sh\nPYTHONPATH="$PYTHONPATH:{tmp_path / "hide"}" exec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    result = bench(sshd, digits_run / "student_int8.tflite", "--remote-python", str(wrapper))
+    assert result.exit_code == 1
+    line = one_line_error(result.stderr)
+    assert line.startswith(f"error: {sshd.target}: no TFLite runtime installed: run pip install ai-edge-litert"), line
