@@ -169,6 +169,67 @@ def worker_command(
     serve([item.strip() for item in cluster.split(",") if item.strip()], task, lifetime)
 
 
+@app.command("pipeline-bench")
+def pipeline_bench_command(
+    stages: Annotated[int, typer.Option(min=1, max=64, help="K: trainer stages, one logical CPU (or GPU) each.")] = 2,
+    engines: Annotated[str, typer.Option(help="Comma-separated engines to compare.")] = "bp,sideways,dni",
+    dataset: Annotated[str, typer.Option(help="Data set name (see `projnet datasets`).")] = "digits",
+    stream: Annotated[str, typer.Option(help="shuffled or smooth.")] = "smooth",
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split (same samples for every engine).")] = 30,
+    batch_size: Annotated[int, typer.Option(min=1, help="Samples per tick.")] = 128,
+    trainer_hidden: Annotated[str, typer.Option(help="MLP trainer widths, comma-separated.")] = "1024,1024,1024,1024,1024",
+    seed: Annotated[int, typer.Option(help="Initialisation and stream seed.")] = 0,
+    data_dir: DataDir = None,
+    json_out: JsonOut = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Draw accuracy against samples and the simulated plan to this PNG.")] = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Train the same trainer with each engine on the same devices and samples: samples/s, busy, memory, accuracy."""
+    from projnet.trainer.pipeline_bench import BenchSpec, pipeline_bench, plot_bench
+    from projnet.trainer.schedule import ENGINES
+
+    names = [e.strip() for e in engines.split(",") if e.strip()]
+    unknown = [e for e in names if e not in ENGINES]
+    if unknown or not names:
+        raise UsageError(f"--engines takes a comma list of {', '.join(ENGINES)}. Received: {engines!r}")
+    if stream not in ("shuffled", "smooth"):
+        raise UsageError(f"--stream must be shuffled or smooth. Received: {stream!r}")
+    try:
+        hidden = [int(w) for w in trainer_hidden.split(",")]
+    except ValueError:
+        raise UsageError(f"--trainer-hidden takes comma-separated widths. Received: {trainer_hidden!r}") from None
+    if stages > len(hidden) + 1:
+        raise UsageError(f"--stages {stages} but the trainer has only {len(hidden) + 1} layers with weights")
+    for output in (json_out, plot):
+        if output is not None and output.exists() and not overwrite:
+            raise ProjnetError(f"{output} already exists; pass --overwrite to replace it")
+    specs = [BenchSpec(engine=e, stages=stages, dataset=dataset, stream=stream, epochs=epochs, batch_size=batch_size,
+                       trainer_hidden=hidden, seed=seed, data_dir=str(data_dir or "")) for e in names]
+    table = Table(title=f"pipeline-bench: {dataset}, {stream} stream, K={stages} logical devices")
+    for column in ("engine", "samples/s", "busy per device", "peak RSS", "trainer acc", "student acc"):
+        table.add_column(column, justify="left" if column == "engine" else "right")
+
+    def show(result: dict) -> None:
+        stderr.print(f"{result['engine']}: {result['samples_per_s']:.0f} samples/s, "
+                     f"test accuracy {result['test_accuracy']:.4f}")
+
+    with stderr.status(f"training {', '.join(names)} in turn (each in its own process)"):
+        report = pipeline_bench(specs, on_result=show)
+    for name, r in report["engines"].items():
+        table.add_row(name, f"{r['samples_per_s']:.0f}", " / ".join(f"{b:.2f}" for b in r["busy_fraction"]),
+                      f"{r['peak_rss_mb']:.0f} MB", f"{r['test_accuracy']:.4f}", f"{r['student_test_accuracy']:.4f}")
+    stdout.print(table)
+    plan = Table(title="simulated utilisation from the schedule (no transfer costs)")
+    for column in report["simulated"][0]:
+        plan.add_column(column, justify="right")
+    for row in report["simulated"]:
+        plan.add_row(*[str(v) if k == "stages" else f"{v:.3f}" for k, v in row.items()])
+    stdout.print(plan)
+    _write_json(json_out, report, overwrite)
+    if plot is not None:
+        plot_bench(report, plot)
+
+
 @app.command("export")
 def export_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory made by train-and-export.")],
