@@ -6,6 +6,7 @@ PROJNET_DEBUG=1 for the traceback. TensorFlow is imported only by the commands t
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -262,22 +263,30 @@ def bench_command(
     qemu_root: Annotated[Optional[Path], typer.Option(
         help="For --target qemu-aarch64: where the arm64 sysroot is built and cached "
              "(default $PROJNET_QEMU_ROOT or ~/.cache/projnet/qemu-aarch64).")] = None,
+    input_npy: Annotated[Optional[Path], typer.Option(
+        "--input", help="For --target local: a .npy input in the model's shape and dtype (default: random).")] = None,
+    no_xnnpack: Annotated[bool, typer.Option("--no-xnnpack", help="Builtin kernels only, no XNNPack delegate.")] = False,
     overwrite: Overwrite = False,
 ) -> None:
     """Latency percentiles and peak memory of .tflite models, each in its own process."""
     from projnet.device_bench.model_file import read_model
     from projnet.device_bench.runner import BenchSettings
-    from projnet.device_bench.targets import TargetOptions, bench_on_target, parse_target
+    from projnet.device_bench.targets import TargetOptions, bench_on_target, check_target_options, parse_target
 
-    parse_target(target)  # a malformed target is a usage error before anything runs
+    kind, _ = parse_target(target)  # a malformed target is a usage error before anything runs
     for model in models:
         read_model(model)  # refuse a bad file before spending time on the others
     for output in (json_out, plot):
         if output is not None and output.exists() and not overwrite:
             raise ProjnetError(f"{output} already exists; pass --overwrite to replace it")
-    settings = BenchSettings(threads=threads, min_time_s=min_time, warmup_runs=warmup)
+    if plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise ProjnetError("--plot needs matplotlib, which a device install lacks: pip install matplotlib")
+    if input_npy is not None and not input_npy.is_file():
+        raise ProjnetError(f"--input {input_npy}: no such file")
+    settings = BenchSettings(threads=threads, min_time_s=min_time, warmup_runs=warmup, use_xnnpack=not no_xnnpack)
     options = TargetOptions(benchmark_binary=benchmark_binary, remote_python=remote_python, ssh_config=ssh_config,
-                            connect_timeout_s=connect_timeout, qemu_root=qemu_root)
+                            connect_timeout_s=connect_timeout, qemu_root=qemu_root, input_npy=input_npy)
+    check_target_options(kind, settings, options)
     results = [bench_on_target(m, target, settings, options) for m in models]
     emulated = "EMULATED: timings and memory are QEMU's, not the device's" if results[0].get("emulated") else None
     table = Table(title=f"device_bench: {results[0]['runtime']}, {threads} thread(s)", caption=emulated)

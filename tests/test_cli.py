@@ -148,6 +148,9 @@ def test_training_on_a_device_install_says_what_to_install():
 @pytest.mark.parametrize("args, code, message", [
     (["--target", "ssh-ish"], 2, "unknown --target 'ssh-ish'; expected local, ssh://[user@]host[:port], qemu-aarch64, adb or adb:SERIAL"),
     (["--target", "adb"], 2, "--target adb needs --benchmark-binary PATH"),
+    (["--target", "ssh://pi@127.0.0.1", "--input", "x.npy"], 2, "--input works with --target local only"),
+    (["--target", "adb", "--no-xnnpack"], 2, "--no-xnnpack is not available with --target adb"),
+    (["--input", "missing.npy"], 1, "--input missing.npy: no such file"),
 ])
 def test_bench_target_errors(digits_run, args, code, message):
     result = runner.invoke(app, ["bench", str(digits_run / "student_int8.tflite"), *args])
@@ -163,3 +166,23 @@ def test_bench_on_adb_without_adb(digits_run, tmp_path, monkeypatch):
                                  "--benchmark-binary", str(binary)])
     assert result.exit_code == 1
     assert "adb not found" in one_line_error(result.stderr)
+
+
+def test_bench_input_and_xnnpack_options(digits_run, tmp_path):
+    """`projnet bench` passes --input and --no-xnnpack to the runner; a wrong-shape input is one line."""
+    import json
+
+    import numpy as np
+
+    model = digits_run / "student_float.tflite"
+    good, bad = tmp_path / "good.npy", tmp_path / "bad.npy"
+    np.save(good, np.zeros((1, 64), np.float32))
+    np.save(bad, np.zeros((1, 65), np.float32))
+    result = runner.invoke(app, ["bench", str(model), "--input", str(good), "--no-xnnpack", "--min-time", "0.1",
+                                 "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads((tmp_path / "r.json").read_text())
+    assert record["xnnpack"] is False
+    result = runner.invoke(app, ["bench", str(model), "--input", str(bad), "--min-time", "0.1"])
+    assert result.exit_code == 1
+    assert "shape" in one_line_error(result.stderr)

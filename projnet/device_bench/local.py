@@ -14,11 +14,13 @@ from projnet.errors import ProjnetError
 
 
 def bench_in_subprocess(model_path: str | Path, settings: BenchSettings = BenchSettings(),
-                        timeout_s: float = 600.0) -> dict:
+                        timeout_s: float = 600.0, input_npy: Path | None = None) -> dict:
     """A child process per model, so its peak RSS is that model's runtime, never the caller's TensorFlow."""
     from projnet.device_bench.payload import runner_arguments
 
     command = [sys.executable, "-m", "projnet.device_bench", *runner_arguments(str(model_path), settings)]
+    if input_npy is not None:
+        command += ["--input", str(input_npy)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env)

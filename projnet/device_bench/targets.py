@@ -25,6 +25,7 @@ class TargetOptions:
     ssh_config: Path | None = None  # ssh: an ssh_config file (`ssh -F`)
     connect_timeout_s: int = 10  # ssh: an unreachable host fails after this long
     qemu_root: Path | None = None  # qemu-aarch64: where the arm64 sysroot is built and cached
+    input_npy: Path | None = None  # local: a .npy input instead of random data
 
 
 def parse_target(target: str) -> tuple[str, object]:
@@ -43,13 +44,23 @@ def parse_target(target: str) -> tuple[str, object]:
     raise UsageError(f"unknown --target {target!r}; expected {TARGET_FORMS}")
 
 
+def check_target_options(kind: str, settings: BenchSettings, options: TargetOptions) -> None:
+    """Refuse, before any work, an option the target cannot honour."""
+    if options.input_npy is not None and kind != "local":
+        raise UsageError(f"--input works with --target local only (the {kind} target feeds random inputs and "
+                         f"the run directory's expected outputs)")
+    if not settings.use_xnnpack and kind == "adb":
+        raise UsageError("--no-xnnpack is not available with --target adb: benchmark_model picks its own delegates")
+
+
 def bench_on_target(model: Path, target: str, settings: BenchSettings,
                     options: TargetOptions = TargetOptions()) -> dict:
     kind, detail = parse_target(target)
+    check_target_options(kind, settings, options)
     if kind == "local":
         from projnet.device_bench.local import bench_in_subprocess
 
-        return bench_in_subprocess(model, settings)
+        return bench_in_subprocess(model, settings, input_npy=options.input_npy)
     if kind == "ssh":
         from projnet.device_bench.ssh_target import SshOptions, bench_over_ssh
 
