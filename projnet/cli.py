@@ -280,13 +280,13 @@ def bench_command(
         if output is not None and output.exists() and not overwrite:
             raise ProjnetError(f"{output} already exists; pass --overwrite to replace it")
     if plot is not None and importlib.util.find_spec("matplotlib") is None:
-        raise ProjnetError("--plot needs matplotlib, which a device install lacks: pip install matplotlib")
-    if input_npy is not None and not input_npy.is_file():
-        raise ProjnetError(f"--input {input_npy}: no such file")
+        raise ProjnetError("--plot needs matplotlib, which is not installed here: pip install matplotlib")
     settings = BenchSettings(threads=threads, min_time_s=min_time, warmup_runs=warmup, use_xnnpack=not no_xnnpack)
     options = TargetOptions(benchmark_binary=benchmark_binary, remote_python=remote_python, ssh_config=ssh_config,
                             connect_timeout_s=connect_timeout, qemu_root=qemu_root, input_npy=input_npy)
     check_target_options(kind, settings, options)
+    if input_npy is not None and not input_npy.is_file():
+        raise ProjnetError(f"--input {input_npy}: no such file")
     results = [bench_on_target(m, target, settings, options) for m in models]
     emulated = "EMULATED: timings and memory are QEMU's, not the device's" if results[0].get("emulated") else None
     table = Table(title=f"device_bench: {results[0]['runtime']}, {threads} thread(s)", caption=emulated)

@@ -70,6 +70,8 @@ class TrainConfig:
     stream: str = "shuffled"  # "smooth": a slowly moving video of the training images, what Sideways assumes
     clip_length: int = 16  # frames per clip of the smooth stream
     update_every: int = 1  # pipelined engines: ticks whose (pseudo-)gradients are summed into one update
+    synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
+    dni_stage_learning_rate: float = 1e-4  # dni: stages fed synthetic gradients; Adam makes their noise full-size steps
     epochs: int = 60  # the student needs ~2,000 steps on digits; the report's curves show the plateau
     batch_size: int = 32  # small batches: more steps for the student on small data sets
     learning_rate: float = 1e-3  # Adam's usual default, for both networks
@@ -121,6 +123,9 @@ class RunConfig:
             ("train.stream", self.train.stream in ("shuffled", "smooth"), "one of: shuffled, smooth"),
             ("train.clip_length", self.train.clip_length >= 1, "at least 1"),
             ("train.update_every", self.train.update_every >= 1, "at least 1"),
+            ("train.synthetic_learning_rate", 0.0 <= self.train.synthetic_learning_rate < math.inf,
+             "non-negative (0 = train.learning_rate)"),
+            ("train.dni_stage_learning_rate", 0.0 < self.train.dni_stage_learning_rate < math.inf, "positive"),
             ("train.epochs", self.train.epochs >= 1, "at least 1"),
             ("train.lr_schedule", self.train.lr_schedule in ("cosine", "constant"), "one of: cosine, constant"),
             ("train.batch_size", self.train.batch_size >= 1, "at least 1"),

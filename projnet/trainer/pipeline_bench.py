@@ -37,6 +37,9 @@ class BenchSpec:
     batch_size: int = 128
     trainer_hidden: list[int] = field(default_factory=lambda: [1024] * 5)  # ~4.3 M multiply-adds per digit: compute dominates
     learning_rate: float = 1e-3
+    synthetic_learning_rate: float = 0.0  # dni's synthetic-gradient models (0 = learning_rate)
+    dni_stage_learning_rate: float = 1e-4  # dni's stages fed synthetic gradients
+    clip_length: int = 16
     seed: int = 0
     curve_points: int = 15  # test accuracy this many times along the run
     data_dir: str = ""
@@ -49,6 +52,8 @@ def _run_config(spec: BenchSpec):
     settings = [f"data.dataset={spec.dataset}", f"train.engine={spec.engine}", f"train.stages={spec.stages}",
                 f"train.stream={spec.stream}", f"train.epochs={spec.epochs}", f"train.batch_size={spec.batch_size}",
                 f"train.learning_rate={spec.learning_rate}", f"train.seed={spec.seed}", "trainer.architecture=mlp",
+                f"train.synthetic_learning_rate={spec.synthetic_learning_rate}",
+                f"train.dni_stage_learning_rate={spec.dni_stage_learning_rate}", f"train.clip_length={spec.clip_length}",
                 "trainer.hidden=[" + ",".join(map(str, spec.trainer_hidden)) + "]", "trainer.dropout=0.0"]
     if spec.data_dir:
         settings.append(f"data.data_dir={spec.data_dir}")

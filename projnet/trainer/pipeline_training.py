@@ -93,11 +93,13 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     keras.utils.set_random_seed(train.seed)
     staged = build_staged_trainer(num_features, num_classes, image_shape, config.trainer, devices)
     remote = any(d.startswith("/job:worker") for d in devices)
-    stage_optimizers = [_optimizer(train.learning_rate, total_ticks // train.update_every, train.lr_schedule, d,
-                                   s.trainable_variables) for s, d in zip(staged.stages, devices)]
+    rates = [train.dni_stage_learning_rate if train.engine == "dni" and k < len(devices) - 1 else train.learning_rate
+             for k in range(len(devices))]  # dni: every stage but the last learns from synthetic gradients
+    stage_optimizers = [_optimizer(rate, total_ticks // train.update_every, train.lr_schedule, d,
+                                   s.trainable_variables) for rate, s, d in zip(rates, staged.stages, devices)]
     student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,
                                    train.lr_schedule, None, student.trainable_variables)
-    synthetic = (build_synthetic_models(staged, num_classes, train.learning_rate)
+    synthetic = (build_synthetic_models(staged, num_classes, train.synthetic_learning_rate or train.learning_rate)
                  if train.engine == "dni" else (None, None))
     parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, num_classes,
                         train.update_every, None if remote else devices[-1], *synthetic)
