@@ -6,8 +6,10 @@
   frames labelled with the image's class; a lane starts a new clip (another image) when its clip
   ends. Consecutive ticks therefore carry nearly the same images, as consecutive video frames do.
 
-Every frame has a unique integer id (its position in the epoch's stream), so a test can follow a
-sample through the pipeline. An epoch is `len(x) // B` ticks: as many samples as one pass over the
+Each tick yields (features, labels, ids, clips). Every frame has a unique integer id (its position in
+the epoch's stream), so a test can follow a sample through the pipeline; `clips` names the clip each
+row belongs to (all zeros for shuffled batches, which have none), so that Sideways can keep a
+gradient from crossing into the next clip. An epoch is `len(x) // B` ticks: as many samples as one pass over the
 data, whichever the stream.
 """
 
@@ -30,12 +32,12 @@ class SmoothMotion:
 
 
 def shuffled_stream(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
-                    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """One epoch of shuffled full batches; the remainder of a pass waits for the next epoch's shuffle."""
     order = rng.permutation(len(x))
     for start in range(0, len(x) - batch_size + 1, batch_size):
         batch = order[start:start + batch_size]
-        yield x[batch], y[batch], np.arange(start, start + batch_size, dtype=np.int64)
+        yield x[batch], y[batch], np.arange(start, start + batch_size, dtype=np.int64), np.zeros(batch_size, np.int64)
 
 
 def warp_images(images: np.ndarray, angle: np.ndarray, scale: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -65,12 +67,13 @@ def warp_images(images: np.ndarray, angle: np.ndarray, scale: np.ndarray, shift:
 
 def smooth_stream(x: np.ndarray, y: np.ndarray, image_shape: tuple[int, int, int], batch_size: int,
                   rng: np.random.Generator, motion: SmoothMotion = SmoothMotion()
-                  ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """One epoch of video-like batches: lane i of tick t is frame t - start of lane i's current clip."""
     ticks = len(x) // batch_size
     images = x.reshape((-1,) + tuple(image_shape))
     side = float(image_shape[0]) / 8.0
     source = np.zeros(batch_size, dtype=np.int64)
+    clip, clips_started = np.zeros(batch_size, dtype=np.int64), 0
     velocity, turn, zoom = np.zeros((batch_size, 2)), np.zeros(batch_size), np.zeros(batch_size)
     frame = np.full(batch_size, motion.clip_length)  # every lane draws a clip at tick 0 ...
     start = rng.integers(0, motion.clip_length, batch_size)  # ... entered at a random frame, so lanes change clips at different ticks
@@ -82,10 +85,12 @@ def smooth_stream(x: np.ndarray, y: np.ndarray, image_shape: tuple[int, int, int
             turn[new] = np.deg2rad(rng.uniform(-1, 1, n_new) * motion.max_turn_deg)
             zoom[new] = rng.uniform(-1, 1, n_new) * motion.max_zoom
             frame[new] = start[new] if t == 0 else 0
+            clip[new] = np.arange(clips_started, clips_started + n_new)
+            clips_started += n_new
         phase = frame - (motion.clip_length - 1) / 2  # the clip passes through the original image mid-way
         frames = warp_images(images[source], turn * phase, 1.0 + zoom * phase, velocity * phase[:, None])
         yield (frames.reshape(batch_size, -1), y[source],
-               np.arange(t * batch_size, (t + 1) * batch_size, dtype=np.int64))
+               np.arange(t * batch_size, (t + 1) * batch_size, dtype=np.int64), clip.copy())
         frame = frame + 1
 
 

@@ -40,6 +40,7 @@ class BenchSpec:
     synthetic_learning_rate: float = 0.0  # dni's synthetic-gradient models (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni's stages fed synthetic gradients
     clip_length: int = 16
+    update_every: int = 1
     seed: int = 0
     curve_points: int = 15  # test accuracy this many times along the run
     data_dir: str = ""
@@ -54,6 +55,7 @@ def _run_config(spec: BenchSpec):
                 f"train.learning_rate={spec.learning_rate}", f"train.seed={spec.seed}", "trainer.architecture=mlp",
                 f"train.synthetic_learning_rate={spec.synthetic_learning_rate}",
                 f"train.dni_stage_learning_rate={spec.dni_stage_learning_rate}", f"train.clip_length={spec.clip_length}",
+                f"train.update_every={spec.update_every}",
                 "trainer.hidden=[" + ",".join(map(str, spec.trainer_hidden)) + "]", "trainer.dropout=0.0"]
     if spec.data_dir:
         settings.append(f"data.data_dir={spec.data_dir}")

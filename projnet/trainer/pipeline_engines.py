@@ -9,10 +9,13 @@ opened and read under the stage's device, so its backward pass runs there too, a
 optimizer, whose state lives there.
 
 Buffers, all of the previous tick (K stages; lists run over stage boundaries 0..K-2):
-  act[b], label[b], ident[b], valid[b]: what stage b produced for stage b+1: the activation and the
-      label, id and validity of the sample it belongs to (labels and ids ride with the activations);
-  grad[b], grad_valid[b]: the gradient stage b+1 sent back w.r.t. its input (sideways: the gradient
-      stage b propagates next; dni: the target of stage b's synthetic-gradient model);
+  act[b], label[b], ident[b], clip[b], valid[b]: what stage b produced for stage b+1: the activation
+      and the label, id, clip and validity of the sample it belongs to (they ride with the activation);
+  grad[b], grad_clip[b], grad_valid[b]: the gradient stage b+1 sent back w.r.t. its input, and the clip
+      of the sample whose loss it carries (sideways: the gradient stage b propagates next, only on rows
+      whose current activation is of the same clip: a gradient never crosses a clip boundary, as
+      truncated backprop through time never crosses a sequence boundary; dni: the target of stage b's
+      synthetic-gradient model);
   stash1[b], stash2[b] (+ labels, dni): stage b's outputs one and two ticks ago, which the returned
       gradient of the same sample meets two ticks later;
   delay_x/y/ident/valid: the student's delay line, so that the student sees the input and label of
@@ -94,8 +97,9 @@ class PipelineEngine:
         width = [int(self.stages[b].output_shape[-1]) for b in bounds]
         zeros = lambda shape, dtype=tf.float32: tf.zeros(shape, dtype)  # noqa: E731
         buffers = {"act": [zeros((B, width[b])) for b in bounds], "label": [zeros((B,), tf.int32) for _ in bounds],
-                   "ident": [zeros((B,), tf.int64) for _ in bounds], "valid": [zeros(()) for _ in bounds],
-                   "grad": [zeros((B, width[b])) for b in bounds], "grad_valid": [zeros(()) for _ in bounds],
+                   "ident": [zeros((B,), tf.int64) for _ in bounds], "clip": [zeros((B,), tf.int64) for _ in bounds],
+                   "valid": [zeros(()) for _ in bounds], "grad": [zeros((B, width[b])) for b in bounds],
+                   "grad_clip": [zeros((B,), tf.int64) for _ in bounds], "grad_valid": [zeros(()) for _ in bounds],
                    "delay_x": [zeros((B, self.num_features)) for _ in range(self.delay)],
                    "delay_y": [zeros((B,), tf.int32) for _ in range(self.delay)],
                    "delay_ident": [zeros((B,), tf.int64) for _ in range(self.delay)],
@@ -108,20 +112,22 @@ class PipelineEngine:
             buffers = {k: [] for k in buffers}
         return buffers
 
-    def step(self, x, y, ident, buffers: dict, updates: tuple[bool, ...], student_update: bool = True
-             ) -> tuple[dict, dict]:
+    def step(self, x, y, ident, buffers: dict, updates: tuple[bool, ...], student_update: bool = True,
+             clip=None) -> tuple[dict, dict]:
         """One tick; `updates[k]` says whether stage k applies its update at the end of it (the schedule's U).
 
-        `student_update` is False while no trainer output has left the pipeline yet.
+        `student_update` is False while no trainer output has left the pipeline yet. `clip` names each
+        row's clip in a smooth stream (None: one clip, as for shuffled batches: nothing is masked).
         """
         x = tf.convert_to_tensor(x, tf.float32)
         y = tf.convert_to_tensor(y, tf.int32)
         ident = tf.convert_to_tensor(ident, tf.int64)
-        return self._step(x, y, ident, buffers, tuple(bool(u) for u in updates), bool(student_update))
+        clip = tf.zeros_like(ident) if clip is None else tf.convert_to_tensor(clip, tf.int64)
+        return self._step(x, y, ident, clip, buffers, tuple(bool(u) for u in updates), bool(student_update))
 
     # -- the tick -----------------------------------------------------------------------------------
 
-    def _tick(self, x, y, ident, buffers, updates, student_update):
+    def _tick(self, x, y, ident, clip, buffers, updates, student_update):
         objective, K = self.parts.objective, self.K
         new = {key: [None] * len(value) for key, value in buffers.items()}
         grad_norms = [tf.constant(0.0)] * K
@@ -131,10 +137,11 @@ class PipelineEngine:
         for k in range(K if self.engine != "bp" else 0):
             with tf.device(self.devices[k]):
                 if k == 0:
-                    a, label_in, ident_in, valid_in = x, y, ident, tf.constant(1.0)
+                    a, label_in, ident_in, clip_in, valid_in = x, y, ident, clip, tf.constant(1.0)
                 else:
-                    a, label_in = buffers["act"][k - 1], buffers["label"][k - 1]
+                    a, label_in, clip_in = buffers["act"][k - 1], buffers["label"][k - 1], buffers["clip"][k - 1]
                     ident_in, valid_in = buffers["ident"][k - 1], buffers["valid"][k - 1]
+                origin_clip = clip_in  # the clip of the sample whose gradient this stage sends back
                 stage = self.stages[k]
                 with tf.GradientTape() as tape:
                     tape.watch(a)
@@ -146,7 +153,10 @@ class PipelineEngine:
                     grads = tape.gradient(loss, stage.trainable_variables + [a])
                     logits, label, out_ident, valid = out, label_in, ident_in, valid_in
                 elif self.engine == "sideways":
-                    grads = tape.gradient(out, stage.trainable_variables + [a], output_gradients=buffers["grad"][k])
+                    origin_clip = buffers["grad_clip"][k]
+                    same_clip = tf.cast(tf.equal(clip_in, origin_clip), tf.float32)[:, None]  # (batch, 1)
+                    grads = tape.gradient(out, stage.trainable_variables + [a],
+                                          output_gradients=buffers["grad"][k] * same_clip)
                 else:  # dni: the synthetic gradient of this very sample
                     synthetic = valid_in * self._synthetic(k, out, label_in) / self.batch_size
                     grads = tape.gradient(out, stage.trainable_variables + [a], output_gradients=synthetic)
@@ -156,8 +166,10 @@ class PipelineEngine:
                 grad_norms[k] = self._update(k, grads[:-1], updates[k])
                 if k < K - 1:
                     new["act"][k], new["label"][k], new["ident"][k], new["valid"][k] = out, label_in, ident_in, valid_in
+                    new["clip"][k] = clip_in
                 if k > 0:
                     new["grad"][k - 1], new["grad_valid"][k - 1] = grads[-1], valid_in
+                    new["grad_clip"][k - 1] = origin_clip
         student_x, student_y, student_ident, student_valid = self._delayed(x, y, ident, buffers, new)
         student_terms = self._student_step(student_x, student_y, logits, student_valid, student_update)
         trainer_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(label, logits))

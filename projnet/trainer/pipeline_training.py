@@ -143,9 +143,9 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
             stream = training_stream(train.stream, splits.x_train, splits.y_train, splits.image_shape,
                                      train.batch_size, train.seed, epoch, train.clip_length)
             started = time.perf_counter()
-            for x, y, ident in stream:
+            for x, y, ident, clip in stream:
                 t = state.global_step
-                buffers, figures = engine.step(x, y, ident, buffers, updates[t], t >= engine.delay)
+                buffers, figures = engine.step(x, y, ident, buffers, updates[t], t >= engine.delay, clip)
                 _check_finite(figures, t + 1, epoch, K)
                 if float(figures["valid"]) > 0:
                     counted += 1
