@@ -57,9 +57,9 @@ def test_nan_stops_naming_stage_and_step_and_keeps_the_last_checkpoint(tmp_path,
     real_stream = pipeline_training.training_stream
 
     def poisoned(kind, x, y, image_shape, batch_size, seed, epoch, clip_length):
-        for tick, (xb, yb, ident) in enumerate(real_stream(kind, x, y, image_shape, batch_size, seed, epoch,
-                                                           clip_length)):
-            yield (np.full_like(xb, np.nan) if (epoch, tick) == (2, 3) else xb), yb, ident
+        for tick, (xb, yb, ident, clip) in enumerate(real_stream(kind, x, y, image_shape, batch_size, seed, epoch,
+                                                                 clip_length)):
+            yield (np.full_like(xb, np.nan) if (epoch, tick) == (2, 3) else xb), yb, ident, clip
 
     monkeypatch.setattr(pipeline_training, "training_stream", poisoned)
     config = resolve_config(None, ["train.engine=sideways", "train.stages=2", "train.devices=['/CPU:0', '/CPU:1']",

@@ -43,9 +43,9 @@ def _run(config: RunConfig, digits, ticks: int, apply: bool = True):
     t = config.train
     updates = tick_updates(t.engine, t.stages, ticks, t.update_every)
     buffers, seen = engine.initial_buffers(), []
-    for tick, (x, y, ident) in enumerate(_batches(digits, ticks)):
+    for tick, (x, y, ident, clip) in enumerate(_batches(digits, ticks)):
         flags = updates[tick] if apply else (False,) * t.stages
-        buffers, figures = engine.step(x, y, ident, buffers, flags, apply and tick >= engine.delay)
+        buffers, figures = engine.step(x, y, ident, buffers, flags, apply and tick >= engine.delay, clip)
         seen.append({k: np.asarray(v) for k, v in figures.items()})
     return engine, student, seen
 
@@ -77,7 +77,7 @@ def test_sideways_gradients_are_backprops_on_a_still_stream(digits):
     """Frozen weights and one repeated batch: after the fill, every stage's pseudo-gradient is backprop's gradient."""
     config = _config("sideways", 3)
     engine, _ = _engine(config, digits, 10)
-    x, y, ident = _batches(digits, 1)[0]
+    x, y, ident, _ = _batches(digits, 1)[0]
     bp_engine, _ = _engine(_config("bp", 3), digits, 10)
     _, bp_figures = bp_engine.step(x, y, ident, bp_engine.initial_buffers(), (False,) * 3, False)
     buffers = engine.initial_buffers()
@@ -89,6 +89,17 @@ def test_sideways_gradients_are_backprops_on_a_still_stream(digits):
                 assert norms[k] == pytest.approx(float(bp_figures["grad_norms"][k]), rel=1e-5), (tick, k)
             else:
                 assert norms[k] == 0.0, (tick, k)
+
+
+def test_sideways_gradient_never_crosses_a_clip_boundary(digits):
+    """A stream whose every row starts a new clip at every tick: stage 0 of two never gets a gradient to apply."""
+    engine, _ = _engine(_config("sideways", 2), digits, 8)
+    buffers = engine.initial_buffers()
+    for tick, (x, y, ident, _) in enumerate(_batches(digits, 8)):
+        buffers, figures = engine.step(x, y, ident, buffers, (False, False), False, clip=ident)  # clip = frame
+        assert float(figures["grad_norms"][0]) == 0.0
+        if tick >= 1:
+            assert float(figures["grad_norms"][1]) > 0.0
 
 
 def test_sideways_differs_from_backprop_with_two_stages(digits):
@@ -120,7 +131,7 @@ def test_update_cycle_sums_ticks(digits):
     accumulate, _, _ = _run(_config("bp", 1, update_every=2), digits, 2)
     batches = _batches(digits, 2)
     merged = (np.concatenate([batches[0][0], batches[1][0]]), np.concatenate([batches[0][1], batches[1][1]]),
-              np.arange(32))
+              np.arange(32))  # one clip: nothing masked
     config = _config("bp", 1)
     config.train.batch_size = 32
     once, _ = _engine(config, digits, 1)
