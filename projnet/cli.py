@@ -162,21 +162,23 @@ def worker_command(
     cluster: Annotated[str, typer.Option(help="host:port of every worker, comma-separated, the same list everywhere.")],
     task: Annotated[int, typer.Option(help="Which of them this process is (0-based).")],
     lifetime: Annotated[float, typer.Option(help="Stop after this many seconds (0: run until killed).")] = 0.0,
+    threads: Annotated[int, typer.Option(min=0, help="Cap the worker's thread pools (0: every core).")] = 0,
 ) -> None:
     """Serve pipeline stages for `train-and-export --cluster` (a tf.distribute.Server)."""
     import_tensorflow_quietly()
     from projnet.trainer.worker import serve
 
-    serve([item.strip() for item in cluster.split(",") if item.strip()], task, lifetime)
+    serve([item.strip() for item in cluster.split(",") if item.strip()], task, lifetime, threads)
 
 
 @app.command("pipeline-bench")
 def pipeline_bench_command(
     stages: Annotated[int, typer.Option(min=1, max=64, help="K: trainer stages, one logical CPU (or GPU) each.")] = 2,
     engines: Annotated[str, typer.Option(help="Comma-separated engines to compare.")] = "bp,sideways,dni",
-    dataset: Annotated[str, typer.Option(help="Data set name (see `projnet datasets`).")] = "digits",
+    dataset: Annotated[str, typer.Option(help="Data set name (see `projnet datasets`).")] = "fashion_mnist",
     stream: Annotated[str, typer.Option(help="shuffled or smooth.")] = "smooth",
-    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split (same samples for every engine).")] = 30,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split (same samples for every engine).")] = 3,
+    learning_rate: Annotated[float, typer.Option(help="Adam's rate, for every engine.")] = 3e-4,
     batch_size: Annotated[int, typer.Option(min=1, help="Samples per tick.")] = 128,
     trainer_hidden: Annotated[str, typer.Option(help="MLP trainer widths, comma-separated.")] = "1024,1024,1024,1024,1024",
     seed: Annotated[int, typer.Option(help="Initialisation and stream seed.")] = 0,
@@ -205,7 +207,8 @@ def pipeline_bench_command(
         if output is not None and output.exists() and not overwrite:
             raise ProjnetError(f"{output} already exists; pass --overwrite to replace it")
     specs = [BenchSpec(engine=e, stages=stages, dataset=dataset, stream=stream, epochs=epochs, batch_size=batch_size,
-                       trainer_hidden=hidden, seed=seed, data_dir=str(data_dir or "")) for e in names]
+                       trainer_hidden=hidden, learning_rate=learning_rate, seed=seed, data_dir=str(data_dir or ""))
+             for e in names]
     table = Table(title=f"pipeline-bench: {dataset}, {stream} stream, K={stages} logical devices")
     for column in ("engine", "samples/s", "busy per device", "peak RSS", "trainer acc", "student acc"):
         table.add_column(column, justify="left" if column == "engine" else "right")

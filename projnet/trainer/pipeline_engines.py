@@ -144,26 +144,27 @@ class PipelineEngine:
                 origin_clip = clip_in  # the clip of the sample whose gradient this stage sends back
                 stage = self.stages[k]
                 with tf.GradientTape() as tape:
-                    tape.watch(a)
+                    if k > 0:  # stage 0's input is the data: no gradient to send back
+                        tape.watch(a)
                     out = stage(a, training=True)
                     if k == K - 1:
                         loss = valid_in * objective.trainer_weight * tf.reduce_mean(
                             tf.nn.sparse_softmax_cross_entropy_with_logits(label_in, out))
+                sources = stage.trainable_variables + ([a] if k > 0 else [])
                 if k == K - 1:
-                    grads = tape.gradient(loss, stage.trainable_variables + [a])
+                    grads = tape.gradient(loss, sources)
                     logits, label, out_ident, valid = out, label_in, ident_in, valid_in
                 elif self.engine == "sideways":
                     origin_clip = buffers["grad_clip"][k]
                     same_clip = tf.cast(tf.equal(clip_in, origin_clip), tf.float32)[:, None]  # (batch, 1)
-                    grads = tape.gradient(out, stage.trainable_variables + [a],
-                                          output_gradients=buffers["grad"][k] * same_clip)
+                    grads = tape.gradient(out, sources, output_gradients=buffers["grad"][k] * same_clip)
                 else:  # dni: the synthetic gradient of this very sample
                     synthetic = valid_in * self._synthetic(k, out, label_in) / self.batch_size
-                    grads = tape.gradient(out, stage.trainable_variables + [a], output_gradients=synthetic)
+                    grads = tape.gradient(out, sources, output_gradients=synthetic)
                     synthetic_loss += self._fit_synthetic(k, buffers)
                     new["stash2"][k], new["stash2_label"][k] = buffers["stash1"][k], buffers["stash1_label"][k]
                     new["stash1"][k], new["stash1_label"][k] = out, label_in
-                grad_norms[k] = self._update(k, grads[:-1], updates[k])
+                grad_norms[k] = self._update(k, grads[:len(stage.trainable_variables)], updates[k])
                 if k < K - 1:
                     new["act"][k], new["label"][k], new["ident"][k], new["valid"][k] = out, label_in, ident_in, valid_in
                     new["clip"][k] = clip_in
@@ -185,7 +186,8 @@ class PipelineEngine:
             with tf.device(self.devices[k]):
                 tape = tf.GradientTape()
                 with tape:
-                    tape.watch(a)
+                    if k > 0:
+                        tape.watch(a)
                     out = stage(a, training=True)
                     if k == self.K - 1:
                         loss = self.parts.objective.trainer_weight * tf.reduce_mean(
@@ -202,7 +204,7 @@ class PipelineEngine:
                     grads = tapes[k].gradient(loss, variables)
                 else:
                     grads = tapes[k].gradient(outputs[k], variables, output_gradients=upstream)
-                grad_norms[k] = self._update(k, grads[:-1], updates[k])
+                grad_norms[k] = self._update(k, grads[:len(stage.trainable_variables)], updates[k])
                 upstream = grads[-1]
         return outputs[-1], y, ident, tf.constant(1.0), grad_norms
 

@@ -11,8 +11,12 @@ import time
 from projnet.trainer.devices import parse_address
 
 
-def serve(cluster: list[str], task: int, lifetime_s: float = 0.0) -> None:
-    """Run worker `task` of `cluster` until killed, or for `lifetime_s` seconds when that is positive."""
+def serve(cluster: list[str], task: int, lifetime_s: float = 0.0, threads: int = 0) -> None:
+    """Run worker `task` of `cluster` until killed, or for `lifetime_s` seconds when that is positive.
+
+    `threads` > 0 caps both of the worker's thread pools, so that one worker process models one
+    accelerator that runs one op at a time (0: TensorFlow's defaults, every core).
+    """
     import tensorflow as tf
 
     for address in cluster:
@@ -22,8 +26,12 @@ def serve(cluster: list[str], task: int, lifetime_s: float = 0.0) -> None:
 
         raise UsageError(f"--task must name one of the {len(cluster)} workers (0..{len(cluster) - 1}). "
                          f"Received: --task {task}")
+    config = None
+    if threads > 0:
+        config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=threads,
+                                          inter_op_parallelism_threads=threads)
     server = tf.distribute.Server(tf.train.ClusterSpec({"worker": cluster}), job_name="worker", task_index=task,
-                                  protocol="grpc", start=True)
+                                  protocol="grpc", config=config, start=True)
     print(f"worker {task} serving on {cluster[task]} ({server.target})", flush=True)
     if lifetime_s > 0:
         time.sleep(lifetime_s)  # a bounded worker, as tests and demos want: it stops by itself
