@@ -12,7 +12,7 @@ from projnet import run_dir as names
 from projnet.atomic_io import atomic_write_json, atomic_write_text, atomic_write_with
 from projnet.config import RunConfig, config_from_toml, config_to_toml
 from projnet.data import load_dataset
-from projnet.errors import ProjnetError
+from projnet.errors import ProjnetError, UsageError
 from projnet.run_report import plot_training_curves
 
 
@@ -26,6 +26,7 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     import tensorflow as tf
 
     from projnet.export.export_run import export_run
+    from projnet.projection.backends import input_kind
     from projnet.projection.student import build_student
     from projnet.trainer.joint_training import CheckpointPolicy, train_jointly
     from projnet.trainer.models import build_trainer
@@ -39,7 +40,8 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.train.seed)  # initialisation must not depend on what ran before
     trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
-    center = splits.x_train.mean(axis=0) if config.projection.center_inputs else None
+    dense_inputs = input_kind(splits.x_train) == "dense"  # ids (text) have no mean to centre on
+    center = splits.x_train.mean(axis=0) if config.projection.center_inputs and dense_inputs else None
     student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
     policy = CheckpointPolicy(out, config.train.checkpoint_every_steps, resume)
     history = train_jointly(trainer, student, splits, config.train, config.objective, show_progress, policy)
@@ -54,9 +56,16 @@ def check_before_training(config: RunConfig, splits) -> None:
     """Refuse, before any training, a backend that does not fit the data or an int8 calibration set too small."""
     from projnet.export.export_run import representative_rows
     from projnet.export.quant_modes import QUANT_MODES
-    from projnet.projection.backends import check_backend_fits
+    from projnet.projection.backends import check_backend_fits, input_kind
 
     check_backend_fits(config.projection.backend, splits.x_train, splits.name)
+    if input_kind(splits.x_train) == "ids" and config.objective.mixup_distill_weight > 0:
+        raise UsageError(f"objective.mixup_distill_weight must be 0 for {splits.name}: mixup blends float "
+                         f"features and {splits.name} has integer ids. Received: "
+                         f"objective.mixup_distill_weight={config.objective.mixup_distill_weight}")
+    if (config.trainer.architecture == "bag") != (input_kind(splits.x_train) == "ids"):
+        raise UsageError(f"trainer.architecture={config.trainer.architecture} does not fit {splits.name}'s "
+                         f"{input_kind(splits.x_train)} inputs; use {'bag' if input_kind(splits.x_train) == 'ids' else 'mlp or cnn'}")
     if QUANT_MODES[config.export.quant].needs_representative:
         representative_rows(splits, config)
 
@@ -74,6 +83,8 @@ def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:
 
     from projnet.export.export_run import export_run
     from projnet.projection import bit_projection, lsh_projection, structured_projection  # noqa: F401  registers
+    from projnet.projection import hashed_projection  # noqa: F401  registers
+    from projnet.trainer import embedding_bag  # noqa: F401  registers
 
     run_dir = names.require_run_dir(run_dir, names.CONFIG, names.TRAINER_KERAS, names.STUDENT_KERAS)
     config = config_from_toml(run_dir / names.CONFIG)

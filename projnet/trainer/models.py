@@ -13,6 +13,10 @@ def build_trainer(num_features: int, num_classes: int, image_shape: tuple[int, i
         return _build_mlp(num_features, num_classes, trainer)
     if trainer.architecture == "cnn":
         return _build_cnn(num_features, num_classes, image_shape, trainer)
+    if trainer.architecture == "bag":  # text: the inputs are int32 feature ids
+        from projnet.trainer.embedding_bag import build_embedding_bag
+
+        return build_embedding_bag(num_features, num_classes, trainer)
     raise ValueError(f"unknown trainer architecture. Received: architecture={trainer.architecture!r}")
 
 
