@@ -75,9 +75,12 @@ def csv_path(dataset: str) -> Path:
 
 def locate_csv(data: DataConfig) -> str:
     path = csv_path(data.dataset)
-    if path.is_dir():
-        return str(path) if (path / "train.csv").is_file() and (path / "test.csv").is_file() else ""
-    return str(path) if path.is_file() else ""
+    try:
+        if path.is_dir():
+            return str(path) if (path / "train.csv").is_file() and (path / "test.csv").is_file() else ""
+        return str(path) if path.is_file() else ""
+    except (OSError, ValueError):  # a name too long, or with a NUL byte in it
+        return ""
 
 
 def read_csv(path: Path, data: DataConfig) -> tuple[list[str], list[str]]:
