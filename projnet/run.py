@@ -59,13 +59,14 @@ def check_before_training(config: RunConfig, splits) -> None:
     from projnet.projection.backends import check_backend_fits, input_kind
 
     check_backend_fits(config.projection.backend, splits.x_train, splits.name)
-    if input_kind(splits.x_train) == "ids" and config.objective.mixup_distill_weight > 0:
+    kind = input_kind(splits.x_train)  # text data sets have int32 ids
+    if kind == "ids" and config.objective.mixup_distill_weight > 0:
         raise UsageError(f"objective.mixup_distill_weight must be 0 for {splits.name}: mixup blends float "
                          f"features and {splits.name} has integer ids. Received: "
                          f"objective.mixup_distill_weight={config.objective.mixup_distill_weight}")
-    if (config.trainer.architecture == "bag") != (input_kind(splits.x_train) == "ids"):
-        raise UsageError(f"trainer.architecture={config.trainer.architecture} does not fit {splits.name}'s "
-                         f"{input_kind(splits.x_train)} inputs; use {'bag' if input_kind(splits.x_train) == 'ids' else 'mlp or cnn'}")
+    if (config.trainer.architecture == "bag") != (kind == "ids"):
+        raise UsageError(f"trainer.architecture={config.trainer.architecture} does not fit {splits.name}'s {kind} "
+                         f"inputs; use {'bag' if kind == 'ids' else 'mlp or cnn'}")
     if QUANT_MODES[config.export.quant].needs_representative:
         representative_rows(splits, config)
 
@@ -82,8 +83,7 @@ def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:
     import keras
 
     from projnet.export.export_run import export_run
-    from projnet.projection import bit_projection, lsh_projection, structured_projection  # noqa: F401  registers
-    from projnet.projection import hashed_projection  # noqa: F401  registers
+    from projnet.projection import bit_projection, hashed_projection, lsh_projection, structured_projection  # noqa: F401
     from projnet.trainer import embedding_bag  # noqa: F401  registers
 
     run_dir = names.require_run_dir(run_dir, names.CONFIG, names.TRAINER_KERAS, names.STUDENT_KERAS)
