@@ -1,10 +1,11 @@
 """The text figures for the README: BANKING77 trained and exported, then featurize + infer timed without TensorFlow.
 
-    .venv/bin/python benchmarks/text_end_to_end.py [--run-dir runs/banking77-text] [--reuse] [--min-time 5]
-        [--json benchmarks/results/text_end_to_end.json]
+    .venv/bin/python benchmarks/text_end_to_end.py [--seed 0] [--run-dir runs/banking77-text] [--reuse]
+        [--min-time 5] [--json benchmarks/results/text_end_to_end.json]
 
 1. `projnet train-and-export --dataset banking77` with default settings into --run-dir (--reuse keeps
-   an existing run there);
+   an existing run there; --seed N other than 0 passes `--seed N`, which sets train.seed and
+   projection.seed, and names the defaults runs/banking77-text-seedN and text_end_to_end_seedN.json);
 2. `python -m projnet.device_bench.text_bench` in a fresh process (numpy + ai-edge-litert, never
    TensorFlow): every BANKING77 test text through the reference featurizer and student_int8.tflite,
    one text per invoke, one thread;
@@ -23,9 +24,10 @@ HERE = Path(__file__).resolve().parent
 MAX_SIZE_BYTES = 256 * 1024
 
 
-def train(run_dir: Path) -> None:
+def train(run_dir: Path, seed: int) -> None:
+    seed_args = ["--seed", str(seed)] if seed else []
     subprocess.run([sys.executable, "-m", "projnet.cli", "train-and-export", "--dataset", "banking77",
-                    "--out", str(run_dir), "--overwrite", "--quiet"], check=True, stdout=subprocess.DEVNULL)
+                    "--out", str(run_dir), "--overwrite", "--quiet", *seed_args], check=True, stdout=subprocess.DEVNULL)
 
 
 def text_bench(model: Path, test_csv: Path, min_time: float) -> dict:
@@ -51,13 +53,17 @@ def must_show(metrics: dict, bench: dict) -> dict[str, tuple[str, bool]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run-dir", type=Path, default=Path("runs") / "banking77-text")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--run-dir", type=Path, default=None, help="[default: runs/banking77-text, -seedN]")
     parser.add_argument("--reuse", action="store_true", help="use the run already in --run-dir")
     parser.add_argument("--min-time", type=float, default=5.0, help="seconds of timed texts")
-    parser.add_argument("--json", type=Path, default=HERE / "results" / "text_end_to_end.json")
+    parser.add_argument("--json", type=Path, default=None, help="[default: benchmarks/results/text_end_to_end.json]")
     args = parser.parse_args()
+    suffix = f"-seed{args.seed}" if args.seed else ""
+    args.run_dir = args.run_dir or Path("runs") / f"banking77-text{suffix}"
+    args.json = args.json or HERE / "results" / f"text_end_to_end{suffix.replace('-', '_')}.json"
     if not (args.reuse and (args.run_dir / "metrics.json").is_file()):
-        train(args.run_dir)
+        train(args.run_dir, args.seed)
     metrics = json.loads((args.run_dir / "metrics.json").read_text())
     from projnet.config import config_from_toml
     from projnet.data.text_csv import locate_banking77
