@@ -55,7 +55,10 @@ class FeaturizerSpec:
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "hash": "fnv1a_32 over UTF-8, as int32; 0 -> 1",
-                "steps": __doc__.split("The steps", 1)[1].split("\n", 1)[1].strip(), **asdict(self)}
+                "steps": __doc__.split("The steps", 1)[1].split("\n", 1)[1].strip(),
+                "model_input": "one int32 tensor (1, max_ids): the ids row of step 8",
+                "model_output": "(1, len(labels)) logits in label order; an int8 output is dequantized with its "
+                                "scale and zero point; softmax gives probabilities", **asdict(self)}
 
     @classmethod
     def from_json(cls, doc: dict, where: str = "featurizer spec") -> "FeaturizerSpec":

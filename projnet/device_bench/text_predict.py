@@ -24,6 +24,9 @@ class TextClassifier:
     spec: FeaturizerSpec
     interpreter: object
     runtime: str
+    input_index: int = 0
+    output_index: int = 0
+    output_quantization: tuple = (0.0, 0)  # (scale, zero point); scale 0: a float output
 
     @classmethod
     def load(cls, model_path: str | Path, spec_file: str | Path | None = None) -> "TextClassifier":
@@ -40,15 +43,15 @@ class TextClassifier:
         if list(detail["shape"]) != [1, spec.max_ids]:
             interpreter.resize_tensor_input(detail["index"], [1, spec.max_ids])
             interpreter.allocate_tensors()
-        return cls(spec, interpreter, runtime)
+        out = interpreter.get_output_details()[0]  # looked up once: the details are rebuilt on every call
+        return cls(spec, interpreter, runtime, detail["index"], out["index"], tuple(out["quantization"]))
 
     def logits(self, ids: np.ndarray) -> np.ndarray:
         """(num_classes,) float logits of one (max_ids,) id row."""
-        detail, out = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
-        self.interpreter.set_tensor(detail["index"], ids[None, :])
+        self.interpreter.set_tensor(self.input_index, ids[None, :])
         self.interpreter.invoke()
-        raw = self.interpreter.get_tensor(out["index"])[0]
-        scale, zero_point = out["quantization"]
+        raw = self.interpreter.get_tensor(self.output_index)[0]
+        scale, zero_point = self.output_quantization
         return (raw.astype(np.float32) - zero_point) * scale if scale else raw.astype(np.float32)
 
     def predict(self, text: str | bytes, top_k: int = 3) -> dict:
