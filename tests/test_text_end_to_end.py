@@ -124,3 +124,11 @@ def test_hashed_backend_refused_on_digits_and_csv_errors_in_one_line(tmp_path):
     (tmp_path / "a.csv").write_text("sentence,label\nhi,x\n")
     result = runner.invoke(app, ["train-and-export", "--dataset", f"csv:{tmp_path / 'a.csv'}", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "has no column 'text'" in one_line_error(result.stderr)
+
+
+def test_predict_needs_no_tensorflow(text_run):
+    code = ("import sys; from typer.testing import CliRunner; from projnet.cli import app; "
+            f"r = CliRunner().invoke(app, ['predict', {str(text_run / 'student_int8.tflite')!r}, 'lost my card']); "
+            "print(r.exit_code, 'tensorflow' in sys.modules or 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "False"]
