@@ -337,6 +337,38 @@ def inspect_command(
     _write_json(json_out, info, overwrite)
 
 
+@app.command("predict")
+def predict_command(
+    model: Annotated[Path, typer.Argument(help="A text student .tflite (its MODEL.featurizer.json beside it).")],
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to classify; none: one per line of stdin.")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many labels to show.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text on stdout.")] = False,
+    spec: Annotated[Optional[Path], typer.Option(help="The featurizer spec [default: MODEL.featurizer.json].")] = None,
+) -> None:
+    """Top-k labels with probabilities for each text, featurized as the shipped spec says (no TensorFlow)."""
+    import json
+
+    import numpy as np
+
+    from projnet.device_bench.text_predict import TextClassifier
+    from projnet.native_output import captured_native_output
+
+    with captured_native_output():  # LiteRT announces its XNNPACK delegate on fd 2 at the first invoke
+        classifier = TextClassifier.load(model, spec)
+        classifier.logits(np.zeros(classifier.spec.max_ids, np.int32))
+    inputs = texts if texts else (line.rstrip(b"\r\n") for line in sys.stdin.buffer)
+    for number, text in enumerate(inputs, start=1):
+        try:
+            result = classifier.predict(text, top_k)
+        except ProjnetError as exc:
+            raise ProjnetError(f"{'text' if texts else 'line'} {number}: {exc}") from None
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+            continue
+        shown = "  ".join(f"{t['label']} {t['probability']:.3f}" for t in result["top"])
+        typer.echo(f"{shown}{'  (truncated)' if result['truncated'] else ''}")
+
+
 @app.command("datasets")
 def datasets_command(data_dir: DataDir = None) -> None:
     """Data sets projnet knows, whether each is available here, and where it was found."""

@@ -26,6 +26,7 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     import tensorflow as tf
 
     from projnet.export.export_run import export_run
+    from projnet.projection.backends import input_kind
     from projnet.projection.student import build_student
     from projnet.trainer.joint_training import CheckpointPolicy, train_jointly
     from projnet.trainer.models import build_trainer
@@ -40,7 +41,8 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.train.seed)  # initialisation must not depend on what ran before
-    center = splits.x_train.mean(axis=0) if config.projection.center_inputs else None
+    dense_inputs = input_kind(splits.x_train) == "dense"  # ids (text) have no mean to centre on
+    center = splits.x_train.mean(axis=0) if config.projection.center_inputs and dense_inputs else None
     if config.pipelined:
         student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
         pipeline = train_pipelined(config, splits, student, devices, show_progress, out, resume)
@@ -70,10 +72,22 @@ def check_before_training(config: RunConfig, splits) -> None:
     """Refuse, before any training, a backend that does not fit the data or an int8 calibration set too small."""
     from projnet.export.export_run import representative_rows
     from projnet.export.quant_modes import QUANT_MODES
-    from projnet.projection.backends import check_backend_fits
+    from projnet.projection.backends import check_backend_fits, input_kind
     from projnet.trainer.models import weighted_layer_count
 
     check_backend_fits(config.projection.backend, splits.x_train, splits.name)
+    kind = input_kind(splits.x_train)  # text data sets have int32 ids
+    if kind == "ids" and config.objective.mixup_distill_weight > 0:
+        raise UsageError(f"objective.mixup_distill_weight must be 0 for {splits.name}: mixup blends float "
+                         f"features and {splits.name} has integer ids. Received: "
+                         f"objective.mixup_distill_weight={config.objective.mixup_distill_weight}")
+    if (config.trainer.architecture == "bag") != (kind == "ids"):
+        raise UsageError(f"trainer.architecture={config.trainer.architecture} does not fit {splits.name}'s {kind} "
+                         f"inputs; use {'bag' if kind == 'ids' else 'mlp or cnn'}")
+    if config.pipelined and kind == "ids":
+        raise UsageError(f"train.engine={config.train.engine} with train.stages={config.train.stages} and "
+                         f"train.stream={config.train.stream} takes float features; {splits.name} has integer ids: "
+                         f"train it with the plain loop (train.engine=bp, train.stages=1, train.stream=shuffled)")
     if config.train.stages > weighted_layer_count(config.trainer):
         raise UsageError(f"train.stages={config.train.stages} but the {config.trainer.architecture} trainer has only "
                          f"{weighted_layer_count(config.trainer)} layers with weights to cut between")
@@ -93,7 +107,8 @@ def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:
     import keras
 
     from projnet.export.export_run import export_run
-    from projnet.projection import bit_projection, lsh_projection, structured_projection  # noqa: F401  registers
+    from projnet.projection import bit_projection, hashed_projection, lsh_projection, structured_projection  # noqa: F401
+    from projnet.trainer import embedding_bag  # noqa: F401  registers
 
     run_dir = names.require_run_dir(run_dir, names.CONFIG, names.TRAINER_KERAS, names.STUDENT_KERAS)
     config = config_from_toml(run_dir / names.CONFIG)

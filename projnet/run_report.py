@@ -42,7 +42,7 @@ def render_markdown(metrics: dict) -> str:
     lines += ["", f"Size ratio student {quant} / trainer float: {metrics['size_ratio_int8_to_trainer']:.4f}.",
               f"Projection bits that differ from Keras on the test split: float .tflite "
               f"{metrics['student_float']['bit_flip_rate']:.4%}, {quant} .tflite {int8['bit_flip_rate']:.4%} "
-              f"(int8 quantizes the input before the hyperplanes).",
+              f"(int8 quantizes a float input before the projection; integer ids are hashed exactly).",
               f"Student {quant} ops: {', '.join(sorted(set(int8['ops'])))} (all TFLite builtins).",
               f"Latency: {metrics['bench']['runtime']}, {metrics['bench']['threads']} thread(s), "
               f"{metrics['bench']['machine']}, one process per model.", "",

@@ -41,3 +41,25 @@ def require_system_dependency(present: bool, what: str) -> None:
     if os.environ.get("PROJNET_REQUIRE_SYSTEM_DEPS") == "1":
         pytest.fail(f"{what}, and PROJNET_REQUIRE_SYSTEM_DEPS=1 says it must be (.ci/system-deps installs it)")
     pytest.skip(f"{what} (run .ci/system-deps as root to install it)")
+
+
+def require_banking77():
+    """BANKING77's directory, or a skip (a failure where PROJNET_REQUIRE_SYSTEM_DEPS=1, as in CI).
+
+    The data set is not in the repository: it is looked for where projnet looks (../shared/data/banking77
+    beside the repository, $PROJNET_BANKING77_DIR); CI clones with shared/ beside the repository.
+    """
+    import os
+    from pathlib import Path
+
+    import pytest
+
+    from projnet.config import DataConfig
+    from projnet.data.text_csv import banking77_missing, locate_banking77
+
+    found = locate_banking77(DataConfig())
+    if found:
+        return Path(found)
+    if os.environ.get("PROJNET_REQUIRE_SYSTEM_DEPS") == "1":
+        pytest.fail(f"{banking77_missing(DataConfig())}, and PROJNET_REQUIRE_SYSTEM_DEPS=1 says it must be there")
+    pytest.skip(banking77_missing(DataConfig()))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from projnet.config import DataConfig
-from projnet.data import digits, fashion_mnist
+from projnet.data import digits, fashion_mnist, text_csv
 from projnet.data.splits import DatasetSplits
 from projnet.errors import UsageError
 
@@ -30,12 +30,22 @@ DATASETS: dict[str, DatasetEntry] = {
         "fashion_mnist", "28x28 clothing images, 10 classes, 60,000 + 10,000 official test",
         fashion_mnist.load_fashion_mnist, fashion_mnist.locate_fashion_mnist,
         fashion_mnist.missing_message, fashion_mnist.FASHION_DEFAULTS),
+    "banking77": DatasetEntry(
+        "banking77", "online banking queries, 77 intents, 10,003 + 3,080 official test (CC BY 4.0), as text ids",
+        text_csv.load_banking77, text_csv.locate_banking77, text_csv.banking77_missing,
+        text_csv.BANKING77_DEFAULTS),
 }
+CSV_ENTRY = DatasetEntry(  # csv:PATH, any text classification CSV (see projnet/data/text_csv.py)
+    "csv:PATH", "text CSV: a directory with train.csv and test.csv, or one file (columns data.text_column, "
+    "data.label_column)", text_csv.load_csv, text_csv.locate_csv,
+    lambda data: "pass --dataset csv:PATH", text_csv.TEXT_DEFAULTS)
 
 
 def _entry(name: str) -> DatasetEntry:
+    if name.startswith(text_csv.CSV_PREFIX) and len(name) > len(text_csv.CSV_PREFIX):
+        return CSV_ENTRY
     if name not in DATASETS:
-        raise UsageError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+        raise UsageError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}, csv:PATH")
     return DATASETS[name]
 
 

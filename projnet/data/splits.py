@@ -9,7 +9,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class DatasetSplits:
-    """Flat float32 features in [0, 1] and int labels, split three ways."""
+    """Flat float32 features in [0, 1] (or int32 feature ids for text) and int labels, split three ways."""
 
     name: str
     x_train: np.ndarray  # (n_train, features) float32
@@ -21,6 +21,8 @@ class DatasetSplits:
     class_names: tuple[str, ...]
     image_shape: tuple[int, int, int]  # (height, width, channels): what a CNN trainer reshapes to
     source: str  # where the data was read from, for the report
+    texts_test: tuple[str, ...] = ()  # text data sets: the raw test texts, for featurizer parity checks
+    featurizer: dict | None = None  # text data sets: the featurizer spec that ships beside the .tflite
 
     @property
     def num_classes(self) -> int:

@@ -52,12 +52,20 @@ def convert_float(model: keras.Model, what: str = "model") -> bytes:
 
 
 def convert_int8(model: keras.Model, representative: np.ndarray, what: str = "model") -> bytes:
-    """Full-integer int8: int8 weights and activations, int8 input and output tensors."""
+    """Full-integer int8: int8 weights and activations, int8 input and output tensors.
+
+    A model whose input is int32 ids (the hashed text student) keeps its int32 input: the converter's
+    inference_input_type applies to float inputs only; the integer hashing stays int32 and everything
+    after the bits (QUANTIZE, then the Dense layers) is int8.
+    """
+    ids_input = model.inputs[0].dtype == "int32"
+    rows = representative.astype(np.int32 if ids_input else np.float32)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([row[None, :]] for row in representative.astype(np.float32))
+    converter.representative_dataset = lambda: ([row[None, :]] for row in rows)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
+    if not ids_input:
+        converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     return _convert(converter, what)
 

@@ -18,6 +18,7 @@ from projnet.device_bench.runner import BenchSettings
 from projnet.errors import ProjnetError
 from projnet.export.converter import convert_float, require_builtin_ops
 from projnet.export.quant_modes import convert_student
+from projnet.export.text_export import featurizer_parity, write_featurizer_spec
 from projnet.export.tflite_eval import expected_outputs_npz, run_tflite
 from projnet.progress import progress_bar
 from projnet.projection.student import projection_submodel
@@ -79,6 +80,8 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
     }
     mode = config.export.quant
     metrics["quant"] = mode
+    if splits.featurizer is not None:
+        metrics["featurizer_parity"] = featurizer_parity(splits)
     jobs = [
         (names.STUDENT_FLOAT, "student_float", lambda: convert_student(student, "float")),
         (f"student_{mode}.tflite", f"student_{mode}", lambda: quantized_student(student, mode, representative, splits)),
@@ -93,6 +96,8 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
             entry = {"size_bytes": len(model), "ops": require_builtin_ops(model, filename)}
             if key.startswith("student"):
                 entry.update(evaluate_student_tflite(model, splits, student_pred))
+                if splits.featurizer is not None:  # text: the featurizer spec ships beside the student
+                    write_featurizer_spec(run_dir / filename, splits)
                 atomic_write_bytes(expected_path(run_dir / filename), expected_outputs_npz(model, check_rows(splits)))
             metrics[key] = entry
             progress.advance(task)

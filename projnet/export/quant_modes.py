@@ -17,20 +17,25 @@ class QuantMode:
     backends: tuple[str, ...]  # projection backends this mode can export
     needs_representative: bool  # int8 calibration rows from the training split
     refusal: str = ""  # why the other backends cannot take it
+    refusals: tuple[tuple[str, str], ...] = ()  # (backend, reason) where the reason is not `refusal`
 
 
 QUANT_MODES: dict[str, QuantMode] = {
-    "int8": QuantMode("int8", "full-integer post-training quantization: int8 weights, activations, input, output",
-                      ("dense", "structured"), True,
+    "int8": QuantMode("int8", "full-integer post-training quantization: int8 weights, activations, input, output "
+                      "(hashed: the int32 id input and the integer hashing stay int32)",
+                      ("dense", "structured", "hashed"), True,
                       "LSH_PROJECTION hashes the bytes of a float input; an int8 input would hash other bytes"),
     "dynamic": QuantMode("dynamic", "dynamic range: int8 weights (tensors of 1024+ elements), float activations",
-                         ("dense", "structured", "lsh"), False),
-    "float16": QuantMode("float16", "float16 weights, float32 compute", ("dense", "structured", "lsh"), False),
+                         ("dense", "structured", "lsh", "hashed"), False),
+    "float16": QuantMode("float16", "float16 weights, float32 compute", ("dense", "structured", "lsh", "hashed"),
+                         False),
     "qat": QuantMode("qat", "full-integer int8 after quantization-aware fine-tuning (TFMOT, tf_keras twin)",
                      ("dense", "structured"), True,
-                     "LSH_PROJECTION hashes the bytes of a float input; an int8 input would hash other bytes"),
+                     "LSH_PROJECTION hashes the bytes of a float input; an int8 input would hash other bytes",
+                     (("hashed", "the QAT worker's tf_keras twin has no hashed projection; int8 PTQ keeps "
+                                 "hashed bits exact, so use int8"),)),
 }
-FLOAT_BACKENDS = ("dense", "structured", "lsh")  # every backend also ships a float .tflite
+FLOAT_BACKENDS = ("dense", "structured", "lsh", "hashed")  # every backend also ships a float .tflite
 
 
 def check_quant_mode(mode: str, backend: str) -> QuantMode:
@@ -39,7 +44,8 @@ def check_quant_mode(mode: str, backend: str) -> QuantMode:
         raise UsageError(f"export.quant must be one of: {', '.join(QUANT_MODES)}. Received: export.quant={mode!r}")
     entry = QUANT_MODES[mode]
     if backend in QUANT_MODES["dynamic"].backends and backend not in entry.backends:
-        raise UsageError(f"export.quant={mode} is not available for projection.backend={backend}: {entry.refusal}; "
+        reason = dict(entry.refusals).get(backend, entry.refusal)
+        raise UsageError(f"export.quant={mode} is not available for projection.backend={backend}: {reason}; "
                          f"use one of: {', '.join(m for m, e in QUANT_MODES.items() if backend in e.backends)}")
     return entry
 

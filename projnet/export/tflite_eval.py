@@ -12,7 +12,7 @@ from projnet.native_output import captured_native_output
 def quantize(x: np.ndarray, detail: dict) -> np.ndarray:
     dtype = np.dtype(detail["dtype"])
     scale, zero_point = detail["quantization"]
-    if not np.issubdtype(dtype, np.integer):
+    if not np.issubdtype(dtype, np.integer) or not scale:  # float, or a plain integer input (text ids)
         return x.astype(dtype)
     info = np.iinfo(dtype)
     return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(dtype)

@@ -45,10 +45,18 @@ def _lsh(projection: ProjectionConfig) -> keras.layers.Layer:
                          name="bit_projection")
 
 
+def _hashed(projection: ProjectionConfig) -> keras.layers.Layer:
+    from projnet.projection.hashed_projection import HashedProjection
+
+    return HashedProjection(projection.num_functions, projection.bits_per_function, seed=projection.seed,
+                            name="bit_projection")
+
+
 BACKENDS: dict[str, Backend] = {
     "dense": Backend("dense", "dense", True, _dense),
     "structured": Backend("structured", "dense", False, _structured),
     "lsh": Backend("lsh", "dense", False, _lsh),
+    "hashed": Backend("hashed", "ids", False, _hashed),
 }
 
 

@@ -11,9 +11,16 @@ from projnet.projection.backends import backend
 
 def build_student(num_features: int, num_classes: int, projection: ProjectionConfig,
                   student: StudentConfig, center: np.ndarray | None = None) -> keras.Model:
-    """A Keras 3 functional model whose only non-builtin-looking piece is the bit projection."""
-    inputs = keras.Input((num_features,), name="features")
-    bit_layer = backend(projection.backend).make_layer(projection)
+    """A Keras 3 functional model whose only non-builtin-looking piece is the bit projection.
+
+    A backend that takes ids (hashed) gets an int32 input named "ids" of `num_features` ids per row.
+    """
+    chosen = backend(projection.backend)
+    if chosen.input_kind == "ids":
+        inputs = keras.Input((num_features,), dtype="int32", name="ids")
+    else:
+        inputs = keras.Input((num_features,), name="features")
+    bit_layer = chosen.make_layer(projection)
     x = bit_layer(inputs)  # (batch, T * d) bits in {0, 1}
     if center is not None:
         bit_layer.center_on(center)

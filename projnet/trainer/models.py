@@ -13,6 +13,10 @@ from projnet.config import TrainerConfig
 
 def build_trainer(num_features: int, num_classes: int, image_shape: tuple[int, int, int],
                   trainer: TrainerConfig) -> keras.Model:
+    if trainer.architecture == "bag":  # text: the inputs are int32 feature ids, not a chain of float layers
+        from projnet.trainer.embedding_bag import build_embedding_bag
+
+        return build_embedding_bag(num_features, num_classes, trainer)
     inputs = keras.Input((num_features,), name="features")
     x = inputs
     for layer in trainer_layers(num_classes, image_shape, trainer):
@@ -32,6 +36,8 @@ def trainer_layers(num_classes: int, image_shape: tuple[int, int, int],
 
 def weighted_layer_count(trainer: TrainerConfig) -> int:
     """Layers with weights, the most stages the trainer can be cut into; known without building anything."""
+    if trainer.architecture == "bag":
+        return 1  # the embedding bag is not cut into stages
     return len(trainer.hidden) + 1 if trainer.architecture == "mlp" else 4  # cnn: two convs, hidden, logits
 
 
