@@ -199,12 +199,13 @@ class PipelineEngine:
         grad_norms, upstream = [None] * self.K, None
         for k in reversed(range(self.K)):
             with tf.device(self.devices[k]):
-                variables = self.stages[k].trainable_variables + [inputs[k]]
+                weights = self.stages[k].trainable_variables
+                sources = weights + ([inputs[k]] if k > 0 else [])  # stage 0's input is the data
                 if k == self.K - 1:
-                    grads = tapes[k].gradient(loss, variables)
+                    grads = tapes[k].gradient(loss, sources)
                 else:
-                    grads = tapes[k].gradient(outputs[k], variables, output_gradients=upstream)
-                grad_norms[k] = self._update(k, grads[:len(stage.trainable_variables)], updates[k])
+                    grads = tapes[k].gradient(outputs[k], sources, output_gradients=upstream)
+                grad_norms[k] = self._update(k, grads[:len(weights)], updates[k])
                 upstream = grads[-1]
         return outputs[-1], y, ident, tf.constant(1.0), grad_norms
 
