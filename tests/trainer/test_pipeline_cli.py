@@ -1,7 +1,6 @@
 """`train-and-export` with the pipeline engines: a whole run, and bad input as one line."""
 
 import json
-import re
 
 import numpy as np
 import pytest
