@@ -127,7 +127,8 @@ def test_every_distillation_pair_is_one_sample(digits, engine):
 
 def test_update_cycle_sums_ticks(digits):
     """update_every=2 on one stage: the same as one update with the mean gradient of two ticks' batches."""
-    _, _, _ = _run(_config("sideways", 2, update_every=2), digits, 8)  # runs, with accumulators
+    cycled, _, _ = _run(_config("sideways", 2, update_every=2), digits, 8)  # 8 ticks end on a cycle boundary
+    assert all(not np.any(acc.numpy()) for stage in cycled.accumulators for acc in stage)  # applied and cleared
     accumulate, _, _ = _run(_config("bp", 1, update_every=2), digits, 2)
     batches = _batches(digits, 2)
     merged = (np.concatenate([batches[0][0], batches[1][0]]), np.concatenate([batches[0][1], batches[1][1]]),
