@@ -179,8 +179,11 @@ def pipeline_bench_command(
     stream: Annotated[str, typer.Option(help="shuffled or smooth.")] = "smooth",
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split (same samples for every engine).")] = 3,
     learning_rate: Annotated[float, typer.Option(help="Adam's rate, for every engine.")] = 3e-4,
-    batch_size: Annotated[int, typer.Option(min=1, help="Samples per tick.")] = 128,
-    trainer_hidden: Annotated[str, typer.Option(help="MLP trainer widths, comma-separated.")] = "1024,1024,1024,1024,1024",
+    batch_size: Annotated[int, typer.Option(min=1, help="Samples per tick.")] = 256,
+    trainer_hidden: Annotated[str, typer.Option(help="MLP trainer widths, comma-separated.")] = "1024,1024,1024,1024,1024,1024",
+    serial_devices: Annotated[bool, typer.Option(
+        help="Each device runs one op at a time, as an accelerator does; --no-serial-devices lets a busy stage's "
+             "independent ops borrow idle devices' cores (TensorFlow's default).")] = True,
     seed: Annotated[int, typer.Option(help="Initialisation and stream seed.")] = 0,
     data_dir: DataDir = None,
     json_out: JsonOut = None,
@@ -207,7 +210,8 @@ def pipeline_bench_command(
         if output is not None and output.exists() and not overwrite:
             raise ProjnetError(f"{output} already exists; pass --overwrite to replace it")
     specs = [BenchSpec(engine=e, stages=stages, dataset=dataset, stream=stream, epochs=epochs, batch_size=batch_size,
-                       trainer_hidden=hidden, learning_rate=learning_rate, seed=seed, data_dir=str(data_dir or ""))
+                       trainer_hidden=hidden, learning_rate=learning_rate, seed=seed, data_dir=str(data_dir or ""),
+                       serial_devices=serial_devices)
              for e in names]
     table = Table(title=f"pipeline-bench: {dataset}, {stream} stream, K={stages} logical devices")
     for column in ("engine", "samples/s", "busy per device", "peak RSS", "trainer acc", "student acc"):

@@ -76,6 +76,7 @@ class TrainConfig:
     devices: list[str] = field(default_factory=list)  # stage k on devices[k]; [] = every GPU, else K logical CPUs
     cluster: list[str] = field(default_factory=list)  # host:port of tf.distribute.Server workers for the stages
     share_devices: bool = False  # fewer devices than stages is refused unless this says to share them
+    serial_devices: bool = True  # each device runs one op at a time, as an accelerator does (trainer/device_streams.py)
     stream: str = "shuffled"  # "smooth": a slowly moving video of the training images, what Sideways assumes
     clip_length: int = 16  # frames per clip of the smooth stream
     update_every: int = 1  # pipelined engines: ticks whose (pseudo-)gradients are summed into one update

@@ -34,15 +34,17 @@ class BenchSpec:
     dataset: str = "fashion_mnist"  # 10,000 test images: accuracy differences of half a point are real
     stream: str = "smooth"
     epochs: int = 3
-    batch_size: int = 128
-    trainer_hidden: list[int] = field(default_factory=lambda: [1024] * 5)  # ~4.3 M multiply-adds per digit: compute dominates
+    batch_size: int = 256  # compute per tick grows with the batch, the (memory-bound) updates do not
+    # ~6 M multiply-adds per sample, cut 2.9 M / 3.2 M at K = 2: compute dominates and the stages balance
+    trainer_hidden: list[int] = field(default_factory=lambda: [1024] * 6)
     learning_rate: float = 3e-4  # Sideways' delayed gradients want a smaller step than Adam's usual 1e-3 (docs/pipeline.md)
     synthetic_learning_rate: float = 0.0  # dni's synthetic-gradient models (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni's stages fed synthetic gradients
     clip_length: int = 16
     update_every: int = 1
     seed: int = 0
-    curve_points: int = 15  # test accuracy this many times along the run
+    serial_devices: bool = True  # each device runs one op at a time (trainer/device_streams.py)
+    curve_points: int = 6  # test accuracy this many times along the run (each evaluation slows the next ticks a little)
     data_dir: str = ""
 
 
@@ -55,7 +57,7 @@ def _run_config(spec: BenchSpec):
                 f"train.learning_rate={spec.learning_rate}", f"train.seed={spec.seed}", "trainer.architecture=mlp",
                 f"train.synthetic_learning_rate={spec.synthetic_learning_rate}",
                 f"train.dni_stage_learning_rate={spec.dni_stage_learning_rate}", f"train.clip_length={spec.clip_length}",
-                f"train.update_every={spec.update_every}",
+                f"train.update_every={spec.update_every}", f"train.serial_devices={str(spec.serial_devices).lower()}",
                 "trainer.hidden=[" + ",".join(map(str, spec.trainer_hidden)) + "]", "trainer.dropout=0.0"]
     if spec.data_dir:
         settings.append(f"data.data_dir={spec.data_dir}")
@@ -109,7 +111,7 @@ def run_engine(spec: BenchSpec) -> dict:
     ticks = spec.epochs * (len(splits.x_train) // spec.batch_size)
     started = time.perf_counter()
     run = train_pipelined(config, splits, student, devices, show_progress=False,
-                          curve_every=max(1, ticks // spec.curve_points))
+                          curve_every=max(1, ticks // spec.curve_points) if spec.curve_points else 0)
     wall = time.perf_counter() - started
     per_stage = stage_seconds(run.staged, spec.batch_size)
     tick_s = spec.batch_size / run.samples_per_s
@@ -152,7 +154,7 @@ def pipeline_bench(specs: list[BenchSpec], timeout_s: float = 3600, on_result=No
     first = specs[0]
     return {"stages": first.stages, "dataset": first.dataset, "stream": first.stream, "epochs": first.epochs,
             "batch_size": first.batch_size, "trainer_hidden": first.trainer_hidden,
-            "learning_rate": first.learning_rate, "engines": engines,
+            "learning_rate": first.learning_rate, "serial_devices": first.serial_devices, "engines": engines,
             "simulated": simulated_table()}
 
 

@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from projnet.config import ObjectiveConfig
 from projnet.projection.objective import distillation_kl
+from projnet.trainer.device_streams import serialise_per_device
 from projnet.trainer.stages import StagedTrainer
 
 
@@ -48,6 +49,7 @@ class EngineParts:
     student_device: str | None = None  # None: wherever TensorFlow puts it (the client, for remote stages)
     synthetic_models: list[keras.Model] | None = None  # dni: one per stage boundary
     synthetic_optimizers: list[keras.optimizers.Optimizer] | None = None
+    serial_devices: bool = True  # chain each device's ops, so that a device never borrows another's core
 
 
 def build_synthetic_models(staged: StagedTrainer, num_classes: int, learning_rate: float
@@ -128,6 +130,14 @@ class PipelineEngine:
     # -- the tick -----------------------------------------------------------------------------------
 
     def _tick(self, x, y, ident, clip, buffers, updates, student_update):
+        graph = tf.compat.v1.get_default_graph()  # the tick's FuncGraph while tracing
+        first_op = len(graph.get_operations())
+        new, figures = self._tick_ops(x, y, ident, clip, buffers, updates, student_update)
+        if self.parts.serial_devices:
+            serialise_per_device(graph, first_op)
+        return new, figures
+
+    def _tick_ops(self, x, y, ident, clip, buffers, updates, student_update):
         objective, K = self.parts.objective, self.K
         new = {key: [None] * len(value) for key, value in buffers.items()}
         grad_norms = [tf.constant(0.0)] * K
@@ -253,12 +263,13 @@ class PipelineEngine:
     def _student_step(self, x, y, trainer_logits, valid, apply):
         """The student's CE and distillation from the trainer output of the same sample, and its update."""
         objective, student = self.parts.objective, self.parts.student
-        with tf.device(self.parts.student_device or ""), tf.GradientTape() as tape:
-            logits = student(x, training=True)
-            student_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
-            distillation = distillation_kl(tf.stop_gradient(trainer_logits), logits, objective.temperature)
-            loss = valid * (objective.student_weight * student_ce + objective.distill_weight * distillation)
-        if apply:
-            grads = tape.gradient(loss, student.trainable_variables)
-            self.parts.student_optimizer.apply_gradients(zip(grads, student.trainable_variables))
+        with tf.device(self.parts.student_device or ""):  # forward, backward and update alike
+            with tf.GradientTape() as tape:
+                logits = student(x, training=True)
+                student_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+                distillation = distillation_kl(tf.stop_gradient(trainer_logits), logits, objective.temperature)
+                loss = valid * (objective.student_weight * student_ce + objective.distill_weight * distillation)
+            if apply:
+                grads = tape.gradient(loss, student.trainable_variables)
+                self.parts.student_optimizer.apply_gradients(zip(grads, student.trainable_variables))
         return {"student_ce": student_ce, "distillation": distillation, "student_loss": loss}
