@@ -177,7 +177,7 @@ def pipeline_bench_command(
     engines: Annotated[str, typer.Option(help="Comma-separated engines to compare.")] = "bp,sideways,dni",
     dataset: Annotated[str, typer.Option(help="Data set name (see `projnet datasets`).")] = "fashion_mnist",
     stream: Annotated[str, typer.Option(help="shuffled or smooth.")] = "smooth",
-    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split (same samples for every engine).")] = 3,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split (same samples for every engine).")] = 5,
     learning_rate: Annotated[float, typer.Option(help="Adam's rate, for every engine.")] = 3e-4,
     batch_size: Annotated[int, typer.Option(min=1, help="Samples per tick.")] = 256,
     trainer_hidden: Annotated[str, typer.Option(help="MLP trainer widths, comma-separated.")] = "1024,1024,1024,1024,1024,1024",
