@@ -26,10 +26,12 @@ def serialise_per_device(graph: tf.Graph, first_op: int = 0) -> dict[str, int]:
     for op in graph.get_operations()[first_op:]:
         if not op.device:
             continue
-        previous = last_on.get(op.device)
+        # one key per device however it was spelt ("/CPU:0", "/device:CPU:0", with or without a job)
+        device = tf.DeviceSpec.from_string(op.device).to_string()
+        previous = last_on.get(device)
         if previous is not None:
             # a private method, but the only way to order ops that a library (the tape, the optimizer) created
             op._add_control_input(previous)  # noqa: SLF001
-            chained[op.device] = chained.get(op.device, 1) + 1
-        last_on[op.device] = op
+            chained[device] = chained.get(device, 1) + 1
+        last_on[device] = op
     return chained

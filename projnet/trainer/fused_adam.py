@@ -13,10 +13,6 @@ import keras
 import tensorflow as tf
 
 
-def _handle(variable) -> tf.Tensor:
-    return variable.handle  # a Keras variable on the TensorFlow backend exposes its tf.Variable's resource
-
-
 @keras.saving.register_keras_serializable(package="projnet")
 class FusedAdam(keras.optimizers.Adam):
     """`keras.optimizers.Adam` whose per-variable step is one `ResourceApplyAdam` (amsgrad: Keras' own step)."""
@@ -27,8 +23,8 @@ class FusedAdam(keras.optimizers.Adam):
         dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
         index = self._get_variable_index(variable)
-        tf.raw_ops.ResourceApplyAdam(
-            var=_handle(variable), m=_handle(self._momentums[index]), v=_handle(self._velocities[index]),
+        tf.raw_ops.ResourceApplyAdam(  # a Keras variable on TensorFlow exposes its tf.Variable's resource handle
+            var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
             beta1_power=tf.pow(tf.cast(self.beta_1, dtype), step), beta2_power=tf.pow(tf.cast(self.beta_2, dtype), step),
             lr=tf.cast(learning_rate, dtype), beta1=tf.cast(self.beta_1, dtype), beta2=tf.cast(self.beta_2, dtype),
             epsilon=tf.cast(self.epsilon, dtype), grad=tf.cast(gradient, dtype))

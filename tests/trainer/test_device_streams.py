@@ -22,7 +22,7 @@ def test_independent_ops_of_one_device_are_chained_and_other_devices_left_free()
         chained = serialise_per_device(graph, first_op=1)  # past the constant, which has no device
     assert second.op.control_inputs == [first.op]  # the second matmul now waits for the first, in creation order
     assert first.op.control_inputs == [] and other.op.control_inputs == []  # CPU:1 does not wait for CPU:0
-    assert chained == {first.op.device: 2}
+    assert chained == {tf.DeviceSpec.from_string(first.op.device).to_string(): 2}
 
 
 def _tick_graph(engine, digits):
