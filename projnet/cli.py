@@ -185,6 +185,8 @@ def pipeline_bench_command(
         help="Each device runs one op at a time, as an accelerator does; --no-serial-devices lets a busy stage's "
              "independent ops borrow idle devices' cores (TensorFlow's default).")] = True,
     seed: Annotated[int, typer.Option(help="Initialisation and stream seed.")] = 0,
+    repeats: Annotated[int, typer.Option(min=1, max=20, help="Run the engines this many times, interleaved; "
+                                         "report each engine's median run and every run's figures.")] = 1,
     data_dir: DataDir = None,
     json_out: JsonOut = None,
     plot: Annotated[Optional[Path], typer.Option(help="Draw accuracy against samples and the simulated plan to this PNG.")] = None,
@@ -214,17 +216,20 @@ def pipeline_bench_command(
                        serial_devices=serial_devices)
              for e in names]
     table = Table(title=f"pipeline-bench: {dataset}, {stream} stream, K={stages} logical devices")
-    for column in ("engine", "samples/s", "busy per device", "peak RSS", "trainer acc", "student acc"):
+    for column in ("engine", "samples/s", "vs bp (runs)", "busy per device", "peak RSS", "trainer acc", "student acc"):
         table.add_column(column, justify="left" if column == "engine" else "right")
 
     def show(result: dict) -> None:
         stderr.print(f"{result['engine']}: {result['samples_per_s']:.0f} samples/s, "
                      f"test accuracy {result['test_accuracy']:.4f}")
 
-    with stderr.status(f"training {', '.join(names)} in turn (each in its own process)"):
-        report = pipeline_bench(specs, on_result=show)
+    with stderr.status(f"training {', '.join(names)} in turn (each in its own process), {repeats} time(s)"):
+        report = pipeline_bench(specs, repeats=repeats, on_result=show)
     for name, r in report["engines"].items():
-        table.add_row(name, f"{r['samples_per_s']:.0f}", " / ".join(f"{b:.2f}" for b in r["busy_fraction"]),
+        speedup = report["speedup_vs_bp"].get(name)
+        versus = (f"{speedup['median_ratio']:.2f}x ({', '.join(f'{x:.2f}' for x in speedup['pair_ratios'])})"
+                  if speedup else ("1.00x" if name == "bp" else "-"))
+        table.add_row(name, f"{r['samples_per_s']:.0f}", versus, " / ".join(f"{b:.2f}" for b in r["busy_fraction"]),
                       f"{r['peak_rss_mb']:.0f} MB", f"{r['test_accuracy']:.4f}", f"{r['student_test_accuracy']:.4f}")
     stdout.print(table)
     plan = Table(title="simulated utilisation from the schedule (no transfer costs)")

@@ -5,7 +5,8 @@ so that its logical devices and thread pools are set up before TensorFlow starts
 is its own. A child reports steady-state samples/s (the first epoch, which traces every update
 pattern, is left out), final test accuracy of trainer and student, peak RSS, test accuracy against
 samples seen, and each device's busy fraction, estimated as (the stage's forward + backward time
-when it runs alone on its device) / (the engine's time per tick).
+when it runs alone on its device) / (the engine's time per tick). `--repeats N` runs the engines
+N times, interleaved, and reports each engine's median run beside every run's figures.
 
     projnet pipeline-bench --stages 2 --engines bp,sideways,dni --json bench.json --plot bench.png
 """
@@ -136,26 +137,58 @@ def simulated_table(max_stages: int = 16, micro_batches: tuple[int, ...] = (4, 1
     return rows
 
 
-def pipeline_bench(specs: list[BenchSpec], timeout_s: float = 3600, on_result=None) -> dict:
-    """Run every spec in its own child process, in turn; returns the report that --json writes."""
+def run_child(spec: BenchSpec, timeout_s: float) -> dict:
+    """One engine's run in a fresh child process; its result dict."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
+        spec_path.write_text(json.dumps(dataclasses.asdict(spec)))
+        child = subprocess.run([sys.executable, "-m", "projnet.trainer.pipeline_bench", str(spec_path),
+                                str(result_path)], capture_output=True, text=True, timeout=timeout_s)
+        if child.returncode != 0 or not result_path.exists():
+            last = (child.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ProjnetError(f"pipeline-bench: the {spec.engine} run failed: {last}")
+        return json.loads(result_path.read_text())
+
+
+def summarise_repeats(runs: dict[str, list[dict]]) -> tuple[dict, dict]:
+    """Each engine's median run (by samples/s) with every run's figures beside it, and speed-ups over bp.
+
+    A shared host moves one run's samples/s by ~5%, so a single ratio is a coin toss near a bar. The
+    engines run interleaved (bp, sideways, dni, bp, ...), so run i of two engines saw the same host;
+    `speedup_vs_bp` holds the ratio of medians and each pair's own ratio.
+    """
     engines = {}
-    for spec in specs:
-        with tempfile.TemporaryDirectory() as tmp:
-            spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
-            spec_path.write_text(json.dumps(dataclasses.asdict(spec)))
-            child = subprocess.run([sys.executable, "-m", "projnet.trainer.pipeline_bench", str(spec_path),
-                                    str(result_path)], capture_output=True, text=True, timeout=timeout_s)
-            if child.returncode != 0 or not result_path.exists():
-                last = (child.stderr.strip().splitlines() or ["no output"])[-1]
-                raise ProjnetError(f"pipeline-bench: the {spec.engine} run failed: {last}")
-            engines[spec.engine] = json.loads(result_path.read_text())
-        if on_result is not None:
-            on_result(engines[spec.engine])
+    for name, results in runs.items():
+        ordered = sorted(results, key=lambda r: r["samples_per_s"])
+        median = dict(ordered[(len(ordered) - 1) // 2])  # the lower median: a real run, never an average
+        median["samples_per_s_runs"] = [r["samples_per_s"] for r in results]
+        median["test_accuracy_runs"] = [r["test_accuracy"] for r in results]
+        median["student_test_accuracy_runs"] = [r["student_test_accuracy"] for r in results]
+        engines[name] = median
+    speedups = {}
+    if "bp" in runs:
+        for name, results in runs.items():
+            if name != "bp":
+                speedups[name] = {
+                    "median_ratio": engines[name]["samples_per_s"] / engines["bp"]["samples_per_s"],
+                    "pair_ratios": [r["samples_per_s"] / b["samples_per_s"] for r, b in zip(results, runs["bp"])]}
+    return engines, speedups
+
+
+def pipeline_bench(specs: list[BenchSpec], repeats: int = 1, timeout_s: float = 3600, on_result=None) -> dict:
+    """Run every spec `repeats` times, each in its own child process, interleaved; the report --json writes."""
+    runs: dict[str, list[dict]] = {spec.engine: [] for spec in specs}
+    for _ in range(repeats):
+        for spec in specs:
+            runs[spec.engine].append(run_child(spec, timeout_s))
+            if on_result is not None:
+                on_result(runs[spec.engine][-1])
+    engines, speedups = summarise_repeats(runs)
     first = specs[0]
     return {"stages": first.stages, "dataset": first.dataset, "stream": first.stream, "epochs": first.epochs,
             "batch_size": first.batch_size, "trainer_hidden": first.trainer_hidden,
-            "learning_rate": first.learning_rate, "serial_devices": first.serial_devices, "engines": engines,
-            "simulated": simulated_table()}
+            "learning_rate": first.learning_rate, "serial_devices": first.serial_devices, "repeats": repeats,
+            "engines": engines, "speedup_vs_bp": speedups, "simulated": simulated_table()}
 
 
 def plot_bench(report: dict, path: Path) -> None:
