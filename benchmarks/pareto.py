@@ -44,7 +44,7 @@ GRID = [
     ("dense", 16, 8, [32], ["int8", "float"]),
     ("lsh", 32, 8, [64], ["float", "dynamic"]),
 ]
-BASELINE_HIDDEN = [8, 16, 32, 48, 64, 96, 128]
+BASELINE_HIDDEN = [8, 16, 32, 48, 64, 96, 128, 192, 256]  # up to ~200 KB: the front must not stop short of the students
 QUICK_GRID = [("structured", 16, 8, [32], ["int8", "float"])]
 
 
@@ -62,28 +62,41 @@ def save_results(path: Path, results: dict) -> None:
     atomic_write_json(path, results)
 
 
+def cached_teacher_model(splits, config, cache: Path, show: bool):
+    """The CNN trainer trained on labels for `config.train.epochs` epochs, and its test accuracy; saved in `cache`."""
+    import keras
+    import numpy as np
+
+    from projnet.trainer.joint_training import predict_logits
+    from projnet.trainer.models import build_trainer
+
+    path = cache / f"teacher-e{config.train.epochs}-s{config.train.seed}.keras"
+    if path.exists():
+        trainer = keras.saving.load_model(path)
+    else:
+        keras.utils.set_random_seed(config.train.seed)
+        trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
+        trainer.compile(optimizer=keras.optimizers.Adam(config.train.learning_rate),
+                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        trainer.fit(splits.x_train, splits.y_train, batch_size=config.train.batch_size, epochs=config.train.epochs,
+                    verbose=2 if show else 0)
+        cache.mkdir(parents=True, exist_ok=True)
+        trainer.save(path)
+    return trainer, float(np.mean(predict_logits(trainer, splits.x_test).argmax(1) == splits.y_test))
+
+
 def cached_teacher(splits, config, cache: Path, show: bool):
     """The CNN trainer's logits on the training split and its test accuracy, trained once and cached."""
     import numpy as np
+
+    from projnet.trainer.joint_training import predict_logits
 
     path = cache / f"teacher-e{config.train.epochs}-s{config.train.seed}.npz"
     if path.exists():
         data = np.load(path)
         return data["train_logits"], float(data["test_accuracy"])
-    import keras
-
-    from projnet.trainer.joint_training import predict_logits
-    from projnet.trainer.models import build_trainer
-
-    keras.utils.set_random_seed(config.train.seed)
-    trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
-    trainer.compile(optimizer=keras.optimizers.Adam(config.train.learning_rate),
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    trainer.fit(splits.x_train, splits.y_train, batch_size=config.train.batch_size, epochs=config.train.epochs,
-                verbose=2 if show else 0)
+    trainer, accuracy = cached_teacher_model(splits, config, cache, show)
     logits = predict_logits(trainer, splits.x_train)
-    accuracy = float(np.mean(predict_logits(trainer, splits.x_test).argmax(1) == splits.y_test))
-    cache.mkdir(parents=True, exist_ok=True)
     np.savez(path, train_logits=logits, test_accuracy=accuracy)
     return logits, accuracy
 
@@ -209,10 +222,12 @@ def main(argv: list[str] | None = None) -> None:
             if b in backends]
     baselines = BASELINE_HIDDEN[:2] if args.quick else BASELINE_HIDDEN
     run_baselines(baselines, splits, student_config, results, args.out, args.cache, bench_settings, not args.quiet)
-    teacher_logits, results["settings"]["teacher_test_accuracy"] = cached_teacher(
-        splits, teacher_config, args.cache, not args.quiet)
-    run_students(grid, splits, student_config, teacher_logits, results, args.out, args.cache, bench_settings,
-                 not args.quiet)
+    if any(point_id(b, t, d, h, m) not in results["points"] for b, t, d, h, ms in grid for m in ms):
+        # only when a student is missing: the students in the JSON keep the teacher they were distilled from
+        teacher_logits, results["settings"]["teacher_test_accuracy"] = cached_teacher(
+            splits, teacher_config, args.cache, not args.quiet)
+        run_students(grid, splits, student_config, teacher_logits, results, args.out, args.cache, bench_settings,
+                     not args.quiet)
     from benchmarks.pareto_report import plot_pareto, print_table, summary
 
     results["summary"] = summary(results)
