@@ -159,10 +159,22 @@ def run_students(grid, splits, config, teacher_logits, results, out: Path, cache
                   f"p50 {entry['p50_us']:.1f} us flips {entry['bit_flip_rate']:.4f}", flush=True)
 
 
-def run_baselines(hidden_sizes, splits, config, results, out: Path, cache: Path, bench_settings, show: bool):
-    """Plain MLPs on labels alone, int8 through TFLiteConverter: the route projnet must beat."""
+def train_plain_mlp(splits, hidden: int, train):
+    """The baseline a user would otherwise train: 784 -> hidden -> classes on labels alone (Keras, float)."""
     import keras
 
+    keras.utils.set_random_seed(train.seed)
+    inputs = keras.Input((splits.num_features,))
+    x = keras.layers.Dense(hidden, activation="relu")(inputs)
+    mlp = keras.Model(inputs, keras.layers.Dense(splits.num_classes)(x))
+    mlp.compile(optimizer=keras.optimizers.Adam(train.student_learning_rate or 1e-3),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    mlp.fit(splits.x_train, splits.y_train, batch_size=train.batch_size, epochs=train.epochs, verbose=0)
+    return mlp
+
+
+def run_baselines(hidden_sizes, splits, config, results, out: Path, cache: Path, bench_settings, show: bool):
+    """Plain MLPs on labels alone, int8 through TFLiteConverter: the route projnet must beat."""
     from projnet.export.converter import convert_int8
     from projnet.export.export_run import representative_rows
 
@@ -171,14 +183,7 @@ def run_baselines(hidden_sizes, splits, config, results, out: Path, cache: Path,
         pid = f"baseline-mlp-h{h}-int8"
         if pid in results["points"]:
             continue
-        keras.utils.set_random_seed(config.train.seed)
-        inputs = keras.Input((splits.num_features,))
-        hidden = keras.layers.Dense(h, activation="relu")(inputs)
-        mlp = keras.Model(inputs, keras.layers.Dense(splits.num_classes)(hidden))
-        mlp.compile(optimizer=keras.optimizers.Adam(config.train.student_learning_rate or 1e-3),
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        mlp.fit(splits.x_train, splits.y_train, batch_size=config.train.batch_size,
-                epochs=config.train.epochs, verbose=0)
+        mlp = train_plain_mlp(splits, h, config.train)
         entry = {"kind": "baseline", "hidden": [h], "quant": "int8",
                  **measure(convert_int8(mlp, representative, "baseline"), cache / f"{pid}.tflite", splits,
                            bench_settings)}

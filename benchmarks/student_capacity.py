@@ -126,10 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown variants: {', '.join(unknown)}")
     import_tensorflow_quietly()
-    import keras
     import numpy as np
 
-    from benchmarks.pareto import cached_teacher_model
+    from benchmarks.pareto import cached_teacher_model, train_plain_mlp
     from projnet.atomic_io import atomic_write_json
     from projnet.config import resolve_config
     from projnet.data import dataset_defaults, load_dataset
@@ -151,11 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         results["points"] = json.loads(args.out.read_text())["points"]
 
     for h in [] if only else BASELINE_HIDDEN:
-        keras.utils.set_random_seed(train.seed)
-        mlp = readout(splits.num_features, [h], train.seed)
-        mlp.compile(optimizer=keras.optimizers.Adam(train.student_learning_rate or 1e-3),
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        mlp.fit(splits.x_train, splits.y_train, batch_size=train.batch_size, epochs=train.epochs, verbose=0)
+        mlp = train_plain_mlp(splits, h, train)
         accuracy = float(np.mean(predict_logits(mlp, splits.x_test).argmax(1) == splits.y_test))
         results["points"][f"plain-mlp-h{h}"] = {"accuracy": accuracy, "weight_bytes": weight_bytes(mlp)}
         print(f"plain-mlp-h{h}: {accuracy:.4f} at {weight_bytes(mlp) / 1024:.1f} KB of weights", flush=True)
