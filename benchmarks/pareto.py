@@ -67,12 +67,13 @@ def cached_teacher_model(splits, config, cache: Path, show: bool):
     import keras
     import numpy as np
 
+    from projnet.projection.layers import load_model
     from projnet.trainer.joint_training import predict_logits
     from projnet.trainer.models import build_trainer
 
     path = cache / f"teacher-e{config.train.epochs}-s{config.train.seed}.keras"
     if path.exists():
-        trainer = keras.saving.load_model(path)
+        trainer = load_model(path)
     else:
         keras.utils.set_random_seed(config.train.seed)
         trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
@@ -119,14 +120,14 @@ def student_for(point, splits, config, teacher_logits, cache: Path, show: bool):
     """The distilled student of one grid point, trained once and kept in the cache as .keras."""
     import keras
 
-    from projnet.projection import bit_projection, lsh_projection, structured_projection  # noqa: F401  registers
+    from projnet.projection.layers import load_model
     from projnet.projection.student import build_student
     from projnet.trainer.fixed_teacher import distil_from_logits
 
     backend, t, d, hidden, _ = point
     path = cache / f"{point_id(backend, t, d, hidden, 'student')}.keras"
     if path.exists():
-        return keras.saving.load_model(path)
+        return load_model(path)
     projection = replace(config.projection, backend=backend, num_functions=t, bits_per_function=d)
     student = build_student(splits.num_features, splits.num_classes, projection,
                             replace(config.student, hidden=hidden), splits.x_train.mean(axis=0))

@@ -194,14 +194,14 @@ def pipeline_bench_command(
 ) -> None:
     """Train the same trainer with each engine on the same devices and samples: samples/s, busy, memory, accuracy."""
     from projnet.trainer.pipeline_bench import BenchSpec, pipeline_bench, plot_bench
-    from projnet.trainer.schedule import ENGINES
+    from projnet.registry import ENGINES, STREAMS
 
     names = [e.strip() for e in engines.split(",") if e.strip()]
     unknown = [e for e in names if e not in ENGINES]
     if unknown or not names:
         raise UsageError(f"--engines takes a comma list of {', '.join(ENGINES)}. Received: {engines!r}")
-    if stream not in ("shuffled", "smooth"):
-        raise UsageError(f"--stream must be shuffled or smooth. Received: {stream!r}")
+    if stream not in STREAMS:
+        raise UsageError(f"--stream must be one of: {', '.join(STREAMS)}. Received: {stream!r}")
     try:
         hidden = [int(w) for w in trainer_hidden.split(",")]
     except ValueError:

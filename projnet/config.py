@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from projnet.errors import UsageError
-
-MAX_NUM_FUNCTIONS = 1024  # T: beyond this the projection alone outgrows any on-device budget
-MAX_BITS_PER_FUNCTION = 32  # d: TFLite's LSH_PROJECTION caps d at 32; keep one range for all backends
+from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS, STREAMS,
+                              TRAINER_ARCHITECTURES, check_quant_mode, one_of)
 
 
 @dataclass
@@ -38,7 +37,7 @@ class DataConfig:
 
 @dataclass
 class ProjectionConfig:
-    backend: str = "dense"  # stored random hyperplanes: the baseline (also structured, lsh, hashed: projection/backends.py)
+    backend: str = "dense"  # stored random hyperplanes: the baseline (every backend: projnet/registry.py)
     num_functions: int = 24  # T projection functions ...
     bits_per_function: int = 8  # ... of d bits each: T * d bits feed the student
     seed: int = 1  # derives the hyperplanes; stored with the model, so export needs no seed
@@ -96,7 +95,7 @@ class TrainConfig:
 class ExportConfig:
     representative_samples: int = 500  # int8 calibration draws from the training split
     min_representative_samples: int = 20  # fewer than this and the int8 ranges are guesses
-    quant: str = "int8"  # full-integer PTQ: the smallest file a stock runtime runs (modes: export/quant_modes.py)
+    quant: str = "int8"  # full-integer PTQ: the smallest file a stock runtime runs (modes: projnet/registry.py)
 
 
 @dataclass
@@ -124,9 +123,9 @@ class RunConfig:
              f"between 1 and {MAX_NUM_FUNCTIONS}"),
             ("projection.bits_per_function", 1 <= self.projection.bits_per_function <= MAX_BITS_PER_FUNCTION,
              f"between 1 and {MAX_BITS_PER_FUNCTION}"),
-            ("projection.backend", self.projection.backend in ("dense", "structured", "lsh", "hashed"),
-             "one of: dense, structured, lsh, hashed"),
-            ("trainer.architecture", self.trainer.architecture in ("mlp", "cnn", "bag"), "one of: mlp, cnn, bag"),
+            ("projection.backend", self.projection.backend in BACKENDS, f"one of: {one_of(BACKENDS)}"),
+            ("trainer.architecture", self.trainer.architecture in TRAINER_ARCHITECTURES,
+             f"one of: {one_of(TRAINER_ARCHITECTURES)}"),
             ("trainer.buckets", self.trainer.buckets >= 1, "at least 1"),
             ("trainer.embedding_dim", self.trainer.embedding_dim >= 1, "at least 1"),
             ("data.text_max_ids", 1 <= self.data.text_max_ids <= 4096, "between 1 and 4096"),
@@ -134,16 +133,16 @@ class RunConfig:
             ("data.text_word_ngrams", 1 <= self.data.text_word_ngrams <= 4, "between 1 and 4"),
             ("data.text_char_ngrams", 0 <= self.data.text_char_ngrams <= 8, "between 0 and 8"),
             ("trainer.dropout", 0.0 <= self.trainer.dropout < 1.0, "in [0, 1)"),
-            ("train.engine", self.train.engine in ("bp", "sideways", "dni"), "one of: bp, sideways, dni"),
+            ("train.engine", self.train.engine in ENGINES, f"one of: {one_of(ENGINES)}"),
             ("train.stages", 1 <= self.train.stages <= 64, "between 1 and 64"),
-            ("train.stream", self.train.stream in ("shuffled", "smooth"), "one of: shuffled, smooth"),
+            ("train.stream", self.train.stream in STREAMS, f"one of: {one_of(STREAMS)}"),
             ("train.clip_length", self.train.clip_length >= 1, "at least 1"),
             ("train.update_every", self.train.update_every >= 1, "at least 1"),
             ("train.synthetic_learning_rate", 0.0 <= self.train.synthetic_learning_rate < math.inf,
              "non-negative (0 = train.learning_rate)"),
             ("train.dni_stage_learning_rate", 0.0 < self.train.dni_stage_learning_rate < math.inf, "positive"),
             ("train.epochs", self.train.epochs >= 1, "at least 1"),
-            ("train.lr_schedule", self.train.lr_schedule in ("cosine", "constant"), "one of: cosine, constant"),
+            ("train.lr_schedule", self.train.lr_schedule in LR_SCHEDULES, f"one of: {one_of(LR_SCHEDULES)}"),
             ("train.batch_size", self.train.batch_size >= 1, "at least 1"),
             ("train.checkpoint_every_steps", self.train.checkpoint_every_steps >= 0, "0 or more"),
             ("train.learning_rate", 0.0 < self.train.learning_rate < math.inf, "positive"),
@@ -168,8 +167,6 @@ class RunConfig:
             raise UsageError(f"objective.distill_into_trainer=true needs the plain backprop loop; the "
                              f"{self.train.engine} engine with train.stages={self.train.stages} trains the trainer "
                              f"from its own loss only")
-        from projnet.export.quant_modes import check_quant_mode
-
         check_quant_mode(self.export.quant, self.projection.backend)
         return self
 

@@ -26,7 +26,7 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     import tensorflow as tf
 
     from projnet.export.export_run import export_run
-    from projnet.projection.backends import input_kind
+    from projnet.registry import input_kind
     from projnet.projection.student import build_student
     from projnet.trainer.joint_training import CheckpointPolicy, train_jointly
     from projnet.trainer.models import build_trainer
@@ -71,8 +71,7 @@ def stage_devices(config: RunConfig) -> list[str]:
 def check_before_training(config: RunConfig, splits) -> None:
     """Refuse, before any training, a backend that does not fit the data or an int8 calibration set too small."""
     from projnet.export.export_run import representative_rows
-    from projnet.export.quant_modes import QUANT_MODES
-    from projnet.projection.backends import check_backend_fits, input_kind
+    from projnet.registry import QUANT_MODES, check_backend_fits, input_kind
     from projnet.trainer.models import weighted_layer_count
 
     check_backend_fits(config.projection.backend, splits.x_train, splits.name)
@@ -104,18 +103,15 @@ def resume_run(run_dir: Path, show_progress: bool = True) -> dict:
 
 def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:
     """Re-export a run directory from its config.toml, trainer.keras and student.keras."""
-    import keras
-
     from projnet.export.export_run import export_run
-    from projnet.projection import bit_projection, hashed_projection, lsh_projection, structured_projection  # noqa: F401
-    from projnet.trainer import embedding_bag  # noqa: F401  registers
+    from projnet.projection.layers import load_model
 
     run_dir = names.require_run_dir(run_dir, names.CONFIG, names.TRAINER_KERAS, names.STUDENT_KERAS)
     config = config_from_toml(run_dir / names.CONFIG)
     splits = load_dataset(config.data)
     try:
-        trainer = keras.saving.load_model(run_dir / names.TRAINER_KERAS)
-        student = keras.saving.load_model(run_dir / names.STUDENT_KERAS)
+        trainer = load_model(run_dir / names.TRAINER_KERAS)
+        student = load_model(run_dir / names.STUDENT_KERAS)
     except (OSError, ValueError, KeyError) as exc:
         raise ProjnetError(f"cannot load the models in {run_dir}: {str(exc).splitlines()[0]}") from None
     return export_run(run_dir, config, splits, trainer, student, show_progress)

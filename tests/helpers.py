@@ -9,11 +9,11 @@ def assert_keras_round_trip(model, x, tmp_path, name: str = "model.keras") -> No
     """Save `model` as .keras, load it back, and require identical outputs on `x`."""
     import keras
 
-    from projnet.projection import bit_projection  # noqa: F401  registers the custom layer
+    from projnet.projection.layers import load_model
 
     path = tmp_path / name
     model.save(path)
-    loaded = keras.saving.load_model(path)
+    loaded = load_model(path)
     np.testing.assert_array_equal(np.asarray(model(x)), np.asarray(loaded(x)))
 
 

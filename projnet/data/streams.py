@@ -20,7 +20,6 @@ from typing import Iterator
 
 import numpy as np
 
-STREAMS = ("shuffled", "smooth")
 
 
 @dataclass(frozen=True)

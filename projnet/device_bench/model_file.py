@@ -25,13 +25,11 @@ def read_model(path: str | Path) -> bytes:
 
 
 def _schema():
+    """ai-edge-litert's flatbuffer schema, or None; never TensorFlow's copy (device_bench stays TF-free)."""
     try:
         from ai_edge_litert import schema_py_generated
     except ImportError:
-        try:
-            from tensorflow.lite.python import schema_py_generated  # only where TF is already the runtime
-        except ImportError:
-            return None
+        return None
     return schema_py_generated
 
 

@@ -85,3 +85,4 @@ def convert_float16(model: keras.Model, what: str = "model") -> bytes:
     converter.target_spec.supported_types = [tf.float16]
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     return _convert(converter, what)
+

@@ -17,7 +17,7 @@ from projnet.device_bench.local import bench_in_subprocess
 from projnet.device_bench.runner import BenchSettings
 from projnet.errors import ProjnetError
 from projnet.export.converter import convert_float, require_builtin_ops
-from projnet.export.quant_modes import convert_student
+from projnet.export.student_conversion import convert_student
 from projnet.export.text_export import featurizer_parity, write_featurizer_spec
 from projnet.export.tflite_eval import expected_outputs_npz, run_tflite
 from projnet.progress import progress_bar

@@ -17,12 +17,14 @@ import keras
 import numpy as np
 
 from projnet.device_bench.model_file import _schema
+from projnet.export import converter
 from projnet.errors import ProjnetError
+from projnet.projection.layers import projection_layer
 
 
 def head_model(student: keras.Model) -> keras.Model:
     """The student's layers after its projection, as a model of fixed batch 1 taking the bits."""
-    projection = student.get_layer("bit_projection")
+    projection = projection_layer(student)
     x = inputs = keras.Input((projection.num_bits,), batch_size=1, name="bits")
     for layer in student.layers[student.layers.index(projection) + 1:]:
         x = layer(x)
@@ -105,12 +107,12 @@ def splice_lsh(head: bytes, seeds: np.ndarray, center: np.ndarray) -> bytes:
 
 def convert_lsh_student(student: keras.Model, mode: str) -> bytes:
     """The lsh student as .tflite in `mode` (float, dynamic or float16: the op hashes float inputs)."""
-    from projnet.export.quant_modes import convert_student
-
-    projection = student.get_layer("bit_projection")
+    projection = projection_layer(student)
     if mode not in ("float", "dynamic", "float16"):
         raise ProjnetError(f"the lsh backend exports float, dynamic or float16, not {mode}")
     head = head_model(student)  # the projection alone (bit-parity checks) converts to an empty head: fine
     seeds = keras.ops.convert_to_numpy(projection.seeds)
-    return splice_lsh(convert_student(head, mode, what="student head"), seeds,
+    convert_head = {"float": converter.convert_float, "dynamic": converter.convert_dynamic,
+                    "float16": converter.convert_float16}[mode]
+    return splice_lsh(convert_head(head, "student head"), seeds,
                       keras.ops.convert_to_numpy(projection.center))

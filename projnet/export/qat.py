@@ -22,6 +22,7 @@ import numpy as np
 
 from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
+from projnet.projection.layers import projection_layer
 from projnet.trainer.joint_training import predict_logits
 
 TFMOT_HINT = ("pip install --no-deps tf-keras==2.21.0 tensorflow-model-optimization dm-tree "
@@ -39,7 +40,7 @@ class QatSettings:
 
 def write_student_spec(student: keras.Model, folder: Path) -> None:
     """spec.json (backend, sizes, Dense widths) and arrays.npz (projection constants, Dense weights)."""
-    projection = student.get_layer("bit_projection")
+    projection = projection_layer(student)
     dense = [layer for layer in student.layers if isinstance(layer, keras.layers.Dense)]
     arrays = {f"projection_{w.name}": keras.ops.convert_to_numpy(w) for w in projection.weights}
     for i, layer in enumerate(dense):

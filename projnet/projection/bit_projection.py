@@ -13,34 +13,14 @@ import keras
 import numpy as np
 from keras import ops
 
-from projnet.config import MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS
-
-
-def validate_sizes(num_functions: int, bits_per_function: int) -> None:
-    """Refuse a T or d outside the range every projection backend supports."""
-    if not isinstance(num_functions, int) or not 1 <= num_functions <= MAX_NUM_FUNCTIONS:
-        raise ValueError(f"num_functions (T) must be an int in [1, {MAX_NUM_FUNCTIONS}]. "
-                         f"Received: num_functions={num_functions}")
-    if not isinstance(bits_per_function, int) or not 1 <= bits_per_function <= MAX_BITS_PER_FUNCTION:
-        raise ValueError(f"bits_per_function (d) must be an int in [1, {MAX_BITS_PER_FUNCTION}]. "
-                         f"Received: bits_per_function={bits_per_function}")
+from projnet.projection.projection_layer import ProjectionLayer
 
 
 @keras.saving.register_keras_serializable(package="projnet")
-class BitProjection(keras.layers.Layer):
+class BitProjection(ProjectionLayer):
     """Maps (batch, features) floats to (batch, T * d) bits in {0, 1}."""
 
-    def __init__(self, num_functions: int, bits_per_function: int, seed: int = 1, **kwargs):
-        super().__init__(**kwargs)
-        validate_sizes(num_functions, bits_per_function)
-        self.num_functions = num_functions
-        self.bits_per_function = bits_per_function
-        self.seed = int(seed)
-        self.input_spec = keras.layers.InputSpec(ndim=2)
-
-    @property
-    def num_bits(self) -> int:
-        return self.num_functions * self.bits_per_function
+    backend = "dense"
 
     def build(self, input_shape):
         num_features = int(input_shape[-1])
@@ -60,10 +40,3 @@ class BitProjection(keras.layers.Layer):
     def call(self, inputs):
         projected = ops.matmul(inputs, self.hyperplanes) + self.offsets  # (batch, T * d)
         return ops.cast(ops.greater(projected, 0.0), self.compute_dtype)  # (batch, T * d) bits in {0, 1}
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.num_bits)
-
-    def get_config(self):
-        return {**super().get_config(), "num_functions": self.num_functions,
-                "bits_per_function": self.bits_per_function, "seed": self.seed}

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from projnet.projection.bit_projection import validate_sizes
+from projnet.projection.projection_layer import ProjectionLayer
 
 PAD_ID = 0  # the featurizer's padding id (projnet/device_bench/text_featurizer.py)
 
@@ -44,20 +44,10 @@ def hashed_bits_numpy(ids: np.ndarray, multipliers: np.ndarray, offsets: np.ndar
 
 
 @keras.saving.register_keras_serializable(package="projnet")
-class HashedProjection(keras.layers.Layer):
+class HashedProjection(ProjectionLayer):
     """Maps (batch, L) int32 feature ids (0 = padding) to (batch, T * d) bits in {0, 1}."""
 
-    def __init__(self, num_functions: int, bits_per_function: int, seed: int = 1, **kwargs):
-        super().__init__(**kwargs)
-        validate_sizes(num_functions, bits_per_function)
-        self.num_functions = num_functions
-        self.bits_per_function = bits_per_function
-        self.seed = int(seed)
-        self.input_spec = keras.layers.InputSpec(ndim=2)
-
-    @property
-    def num_bits(self) -> int:
-        return self.num_functions * self.bits_per_function
+    backend = "hashed"
 
     def build(self, input_shape):
         multipliers, offsets = hash_constants(self.num_bits, self.seed)
@@ -75,10 +65,3 @@ class HashedProjection(keras.layers.Layer):
         negatives -= pads * tf.cast(tf.less(self.offsets, 0), tf.int32)  # (batch, T * d) real ids weighing -1
         count = int(ids.shape[1]) - pads  # (batch, 1) real ids
         return tf.cast(tf.greater(count, 2 * negatives), self.compute_dtype)  # (batch, T * d) bits in {0, 1}
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.num_bits)
-
-    def get_config(self):
-        return {**super().get_config(), "num_functions": self.num_functions,
-                "bits_per_function": self.bits_per_function, "seed": self.seed}

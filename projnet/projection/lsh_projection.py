@@ -16,9 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from projnet.projection.bit_projection import validate_sizes
-
-LSH_MAX_BITS = 32  # TFLite's LSH_PROJECTION: a seed row holds at most 32 bits (the op packs them in an int32)
+from projnet.projection.projection_layer import ProjectionLayer
 
 
 def fingerprint_matrix(seeds: np.ndarray, num_features: int) -> np.ndarray:
@@ -32,23 +30,10 @@ def fingerprint_matrix(seeds: np.ndarray, num_features: int) -> np.ndarray:
 
 
 @keras.saving.register_keras_serializable(package="projnet")
-class LshProjection(keras.layers.Layer):
+class LshProjection(ProjectionLayer):
     """Maps (batch, features) floats to (batch, T * d) bits in {0, 1}, as LSH_PROJECTION(DENSE) does per row."""
 
-    def __init__(self, num_functions: int, bits_per_function: int, seed: int = 1, **kwargs):
-        super().__init__(**kwargs)
-        validate_sizes(num_functions, bits_per_function)
-        if bits_per_function > LSH_MAX_BITS:
-            raise ValueError(f"bits_per_function (d) must be at most {LSH_MAX_BITS} for lsh. "
-                             f"Received: bits_per_function={bits_per_function}")
-        self.num_functions = num_functions
-        self.bits_per_function = bits_per_function
-        self.seed = int(seed)
-        self.input_spec = keras.layers.InputSpec(ndim=2)
-
-    @property
-    def num_bits(self) -> int:
-        return self.num_functions * self.bits_per_function
+    backend = "lsh"  # its registry entry caps d at 32: the op packs a seed row's bits in an int32
 
     def build(self, input_shape):
         self.num_features = int(input_shape[-1])
@@ -67,10 +52,3 @@ class LshProjection(keras.layers.Layer):
         weights = tf.cast(tf.cast(inputs, tf.float32) - self.center, tf.float64)  # (batch, D): the op's SUB, then double
         scores = tf.matmul(weights, self.coefficients)  # (batch, T * d) in float64, as the kernel sums
         return tf.cast(scores > 0.0, self.compute_dtype)  # (batch, T * d) bits in {0, 1}
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.num_bits)
-
-    def get_config(self):
-        return {**super().get_config(), "num_functions": self.num_functions,
-                "bits_per_function": self.bits_per_function, "seed": self.seed}

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from projnet.projection.bit_projection import validate_sizes
+from projnet.projection.projection_layer import ProjectionLayer
 
 
 def hadamard(n: int) -> np.ndarray:
@@ -56,23 +56,16 @@ def signed_hadamard(inputs, signs, num_bits: int):
 
 
 @keras.saving.register_keras_serializable(package="projnet")
-class StructuredProjection(keras.layers.Layer):
+class StructuredProjection(ProjectionLayer):
     """Maps (batch, features) floats to (batch, T * d) bits in {0, 1} with sign flips and Hadamard transforms."""
 
+    backend = "structured"
+
     def __init__(self, num_functions: int, bits_per_function: int, seed: int = 1, rounds: int = 2, **kwargs):
-        super().__init__(**kwargs)
-        validate_sizes(num_functions, bits_per_function)
+        super().__init__(num_functions, bits_per_function, seed, **kwargs)
         if not isinstance(rounds, int) or not 1 <= rounds <= 4:
             raise ValueError(f"rounds must be an int in [1, 4]. Received: rounds={rounds}")
-        self.num_functions = num_functions
-        self.bits_per_function = bits_per_function
-        self.seed = int(seed)
         self.rounds = rounds
-        self.input_spec = keras.layers.InputSpec(ndim=2)
-
-    @property
-    def num_bits(self) -> int:
-        return self.num_functions * self.bits_per_function
 
     def build(self, input_shape):
         self.num_features = int(input_shape[-1])
@@ -98,9 +91,5 @@ class StructuredProjection(keras.layers.Layer):
         projected = self.project(inputs) + self.offsets  # (batch, T * d)
         return ops.cast(ops.greater(projected, 0.0), self.compute_dtype)  # (batch, T * d) bits in {0, 1}
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.num_bits)
-
     def get_config(self):
-        return {**super().get_config(), "num_functions": self.num_functions,
-                "bits_per_function": self.bits_per_function, "seed": self.seed, "rounds": self.rounds}
+        return {**super().get_config(), "rounds": self.rounds}

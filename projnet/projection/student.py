@@ -6,7 +6,8 @@ import keras
 import numpy as np
 
 from projnet.config import ProjectionConfig, StudentConfig
-from projnet.projection.backends import backend
+from projnet.projection.layers import make_projection_layer, projection_layer
+from projnet.registry import backend
 
 
 def build_student(num_features: int, num_classes: int, projection: ProjectionConfig,
@@ -20,7 +21,7 @@ def build_student(num_features: int, num_classes: int, projection: ProjectionCon
         inputs = keras.Input((num_features,), dtype="int32", name="ids")
     else:
         inputs = keras.Input((num_features,), name="features")
-    bit_layer = chosen.make_layer(projection)
+    bit_layer = make_projection_layer(projection)
     x = bit_layer(inputs)  # (batch, T * d) bits in {0, 1}
     if center is not None:
         bit_layer.center_on(center)
@@ -32,4 +33,4 @@ def build_student(num_features: int, num_classes: int, projection: ProjectionCon
 
 def projection_submodel(student: keras.Model) -> keras.Model:
     """The student cut after its projection: input -> bits, for bit-parity checks."""
-    return keras.Model(student.input, student.get_layer("bit_projection").output, name="student_bits")
+    return keras.Model(student.input, projection_layer(student).output, name="student_bits")

@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from projnet.config import ObjectiveConfig
 from projnet.projection.objective import distillation_kl
+from projnet.registry import ENGINES
 from projnet.trainer.device_streams import serialise_per_device
 from projnet.trainer.stages import StagedTrainer
 
@@ -77,7 +78,7 @@ class PipelineEngine:
     """Walks ticks of one engine; `step` returns the new buffers and the tick's figures."""
 
     def __init__(self, engine: str, parts: EngineParts, batch_size: int, num_features: int):
-        if engine not in ("bp", "sideways", "dni"):
+        if engine not in ENGINES:
             raise ValueError(f"unknown engine. Received: engine={engine!r}")
         self.engine, self.parts = engine, parts
         self.stages, self.devices = parts.staged.stages, parts.staged.devices

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ENGINES = ("bp", "sideways", "dni")
-SIMULATED_ENGINES = ENGINES + ("gpipe",)
+from projnet.registry import SIMULATED_ENGINES
 
 
 @dataclass(frozen=True)

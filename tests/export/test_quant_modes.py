@@ -6,14 +6,17 @@ import pytest
 from projnet.config import DataConfig, ObjectiveConfig, ProjectionConfig, StudentConfig, TrainConfig
 from projnet.data import load_dataset
 from projnet.errors import UsageError
-from projnet.export.quant_modes import QUANT_MODES, check_quant_mode
-from projnet.projection.backends import BACKENDS, check_backend_fits
+from projnet.registry import BACKENDS, QUANT_MODES, check_backend_fits, check_quant_mode, quant_modes_for
 
 
-def test_every_backend_exports_float_and_some_quantized_mode():
-    for name in BACKENDS:
-        assert any(name in mode.backends for mode in QUANT_MODES.values())
+def test_every_backend_exports_some_quantized_mode_and_refusals_name_real_backends():
     assert set(QUANT_MODES) == {"int8", "dynamic", "float16", "qat"}
+    for name in BACKENDS:
+        assert {"dynamic", "float16"} <= set(quant_modes_for(name))
+    assert quant_modes_for("lsh") == ["dynamic", "float16"]
+    assert quant_modes_for("hashed") == ["int8", "dynamic", "float16"]
+    for mode in QUANT_MODES.values():
+        assert {backend for backend, _ in mode.refused} <= set(BACKENDS)
 
 
 def test_refusals_name_the_reason():
@@ -50,7 +53,7 @@ def accuracy(model: bytes, digits) -> float:
 
 
 def test_post_training_modes(trained):
-    from projnet.export.quant_modes import convert_student
+    from projnet.export.student_conversion import convert_student
 
     digits, student = trained
     representative = digits.x_train[:300]
@@ -68,7 +71,7 @@ def test_qat_in_its_own_process_is_as_accurate_as_int8(trained):
     import keras
 
     from projnet.export.qat import qat_in_subprocess
-    from projnet.export.quant_modes import convert_student
+    from projnet.export.student_conversion import convert_student
 
     digits, student = trained
     representative = digits.x_train[:300]

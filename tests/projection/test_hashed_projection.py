@@ -6,6 +6,7 @@ import pytest
 from projnet.config import ProjectionConfig, StudentConfig
 from projnet.errors import UsageError
 from projnet.projection.hashed_projection import HashedProjection, hash_constants, hashed_bits_numpy
+from projnet.projection.layers import projection_layer
 from projnet.projection.student import build_student, projection_submodel
 from tests.helpers import assert_keras_round_trip
 
@@ -49,7 +50,7 @@ def test_one_bit_by_hand():
 
 
 def test_keras_bits_equal_the_numpy_reference(student, ids):
-    layer = student.get_layer("bit_projection")
+    layer = projection_layer(student)
     bits = np.asarray(projection_submodel(student)(ids))
     expected = hashed_bits_numpy(ids, np.asarray(layer.multipliers), np.asarray(layer.offsets))
     np.testing.assert_array_equal(bits, expected)
@@ -81,7 +82,7 @@ def test_int32_multiply_wraps_the_same_in_tensorflow_and_tflite():
 def test_tflite_bits_are_identical_to_tensorflow_float_and_int8(student, ids, runtime):
     from projnet.device_bench.model_file import model_ops
     from projnet.device_bench.runtime import make_interpreter
-    from projnet.export.quant_modes import convert_student
+    from projnet.export.student_conversion import convert_student
 
     bits_model = projection_submodel(student)
     expected = np.asarray(bits_model(ids))
@@ -104,7 +105,7 @@ def test_tflite_bits_are_identical_to_tensorflow_float_and_int8(student, ids, ru
 
 def test_int8_student_keeps_int32_ids_and_int8_dense_weights(student, ids):
     from projnet.device_bench.runtime import make_interpreter
-    from projnet.export.quant_modes import convert_student
+    from projnet.export.student_conversion import convert_student
 
     _, interpreter = make_interpreter(convert_student(student, "int8", ids))
     assert interpreter.get_input_details()[0]["dtype"] == np.int32
@@ -115,16 +116,14 @@ def test_int8_student_keeps_int32_ids_and_int8_dense_weights(student, ids):
 
 
 def test_round_trip_and_stored_weights(student, ids, tmp_path):
-    layer = student.get_layer("bit_projection")
+    layer = projection_layer(student)
     assert sorted((tuple(w.shape), w.dtype) for w in layer.weights) == [((128,), "int32"), ((128,), "int32")]
-    from projnet.projection import hashed_projection  # noqa: F401  registers
-
     assert_keras_round_trip(student, ids[:50], tmp_path)
 
 
 def test_backend_refused_for_the_wrong_input_kind_and_quant_mode():
-    from projnet.export.quant_modes import check_quant_mode
-    from projnet.projection.backends import BACKENDS, check_backend_fits
+    from projnet.registry import check_quant_mode
+    from projnet.registry import BACKENDS, check_backend_fits
 
     assert BACKENDS["hashed"].input_kind == "ids" and not BACKENDS["hashed"].stores_matrix
     with pytest.raises(UsageError, match="projection.backend=hashed takes ids inputs but digits has dense inputs; "

@@ -6,6 +6,7 @@ import pytest
 from projnet.config import DataConfig, ProjectionConfig, StudentConfig
 from projnet.data import load_dataset
 from projnet.projection.lsh_projection import LshProjection, fingerprint_matrix
+from projnet.projection.layers import projection_layer
 from projnet.projection.student import build_student, projection_submodel
 from tests.helpers import assert_keras_round_trip
 
@@ -39,14 +40,14 @@ def test_fingerprints_are_farmhash64_of_seed_and_id_bytes():
 
 
 def test_stores_only_seeds_and_center(student, digits, tmp_path):
-    layer = student.get_layer("bit_projection")
+    layer = projection_layer(student)
     assert sorted(tuple(w.shape) for w in layer.weights) == [(12, 8), (64,)]
     assert_keras_round_trip(student, digits.x_test[:50], tmp_path)
 
 
 def test_tflite_runs_lsh_projection_with_identical_bits_and_logits(student, digits):
     from projnet.device_bench.model_file import model_ops
-    from projnet.export.quant_modes import convert_student
+    from projnet.export.student_conversion import convert_student
     from projnet.export.tflite_eval import run_tflite
     from projnet.trainer.joint_training import predict_logits
 

@@ -63,7 +63,7 @@ def test_tflite_bits_identical_in_float_and_rarely_flipped_in_int8(digits):
 
 def test_tflite_is_a_third_of_dense_at_equal_sizes_with_builtin_ops_only():
     from projnet.export.converter import require_builtin_ops
-    from projnet.export.quant_modes import convert_student
+    from projnet.export.student_conversion import convert_student
 
     representative = np.random.default_rng(0).random((100, 784)).astype(np.float32)
     sizes = {}

@@ -29,6 +29,4 @@ def test_trainer_takes_int32_ids_and_round_trips(tmp_path):
     model = build_embedding_bag(6, 3, TrainerConfig(architecture="bag", hidden=[8], buckets=64, embedding_dim=4))
     assert model.inputs[0].dtype == "int32" and model.output_shape == (None, 3)
     ids = np.random.default_rng(0).integers(-2**31, 2**31, size=(5, 6), dtype=np.int64).astype(np.int32)
-    from projnet.trainer import embedding_bag  # noqa: F401  registers
-
     assert_keras_round_trip(model, ids, tmp_path)
