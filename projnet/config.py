@@ -47,6 +47,7 @@ class ProjectionConfig:
 @dataclass
 class StudentConfig:
     hidden: list[int] = field(default_factory=lambda: [40])  # 192 bits x 40: digits' int8 file stays under 32 KB
+    token_dim: int = 24  # token backend: E, the width of each code's learned row (T * 2^d x E int8 bytes)
 
 
 @dataclass
@@ -127,6 +128,11 @@ class RunConfig:
             ("trainer.architecture", self.trainer.architecture in TRAINER_ARCHITECTURES,
              f"one of: {one_of(TRAINER_ARCHITECTURES)}"),
             ("trainer.buckets", self.trainer.buckets >= 1, "at least 1"),
+            ("student.token_dim", 1 <= self.student.token_dim <= 1024, "between 1 and 1024"),
+            ("projection.bits_per_function", self.projection.bits_per_function
+             <= BACKENDS.get(self.projection.backend, BACKENDS["dense"]).max_bits_per_function,
+             f"at most {BACKENDS.get(self.projection.backend, BACKENDS['dense']).max_bits_per_function} "
+             f"for projection.backend={self.projection.backend}"),
             ("trainer.embedding_dim", self.trainer.embedding_dim >= 1, "at least 1"),
             ("data.text_max_ids", 1 <= self.data.text_max_ids <= 4096, "between 1 and 4096"),
             ("data.text_max_chars", self.data.text_max_chars >= 1, "at least 1"),

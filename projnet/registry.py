@@ -30,6 +30,7 @@ class BackendSpec:
     description: str
     export_route: str = "converter"  # "converter": TFLiteConverter alone; "lsh_splice": see export/lsh_export.py
     max_bits_per_function: int = MAX_BITS_PER_FUNCTION
+    output: str = "bits"  # "bits": (batch, T * d) in {0, 1}; "token_codes": (batch, L, T) int32 codes per id
 
 
 BACKENDS: dict[str, BackendSpec] = {spec.name: spec for spec in (
@@ -42,6 +43,9 @@ BACKENDS: dict[str, BackendSpec] = {spec.name: spec for spec in (
                 max_bits_per_function=32),  # the op packs one seed row's bits in an int32
     BackendSpec("hashed", "ids", False, "projnet.projection.hashed_projection:HashedProjection",
                 "one SimHash of a text's bag of ids, hashed in int32 in the graph"),
+    BackendSpec("token", "ids", False, "projnet.projection.token_projection:TokenProjection",
+                "each id hashed on its own into T codes of d bits, read by a learned table, mean over the text",
+                max_bits_per_function=16, output="token_codes"),  # 2^d table rows per function: d <= 16
 )}
 
 
@@ -65,7 +69,9 @@ QUANT_MODES: dict[str, QuantMode] = {mode.name: mode for mode in (
     QuantMode("qat", "full-integer int8 after quantization-aware fine-tuning (TFMOT, tf_keras twin)", True,
               (("lsh", _FLOAT_INPUT_HASH),
                ("hashed", "the QAT worker's tf_keras twin has no hashed projection; int8 PTQ keeps "
-                          "hashed bits exact, so use int8"))),
+                          "hashed bits exact, so use int8"),
+               ("token", "the QAT worker's tf_keras twin has no token projection; int8 PTQ keeps its codes "
+                         "exact, so use int8"))),
 )}
 
 ENGINES = ("bp", "sideways", "dni")  # how the trainer is trained (trainer/schedule.py)

@@ -7,8 +7,6 @@ import numpy as np
 
 def assert_keras_round_trip(model, x, tmp_path, name: str = "model.keras") -> None:
     """Save `model` as .keras, load it back, and require identical outputs on `x`."""
-    import keras
-
     from projnet.projection.layers import load_model
 
     path = tmp_path / name

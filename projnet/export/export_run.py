@@ -37,12 +37,14 @@ def representative_rows(splits: DatasetSplits, config: RunConfig) -> np.ndarray:
 
 
 def bit_flip_rate(student: keras.Model, x: np.ndarray, representative: np.ndarray, mode: str) -> float:
-    """Fraction of projection bits where the .tflite of the bits-only student, exported in `mode`, differs from Keras."""
+    """Fraction of projection bits (or codes) where the .tflite of the projection alone, exported in `mode`, differs."""
     bits_model = projection_submodel(student)
     # qat fine-tunes only the Dense layers: its projection is quantized exactly as int8 PTQ's
     model = convert_student(bits_model, "int8" if mode == "qat" else mode, representative, "projection")
-    expected = predict_logits(bits_model, x) > 0.5
-    return float(np.mean((run_tflite(model, x) > 0.5) != expected))
+    expected, got = predict_logits(bits_model, x), run_tflite(model, x)
+    if np.issubdtype(expected.dtype, np.integer):  # token codes: an id's code is right or wrong
+        return float(np.mean(got != expected))
+    return float(np.mean((got > 0.5) != (expected > 0.5)))
 
 
 def evaluate_student_tflite(model: bytes, splits: DatasetSplits, keras_pred: np.ndarray) -> dict:

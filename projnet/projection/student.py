@@ -1,4 +1,4 @@
-"""The ProjectionNet student: input -> BitProjection -> optional hidden Dense layers -> logits."""
+"""The ProjectionNet student: input -> projection -> (token backends: code rows, mean over ids) -> Dense layers -> logits."""
 
 from __future__ import annotations
 
@@ -22,9 +22,15 @@ def build_student(num_features: int, num_classes: int, projection: ProjectionCon
     else:
         inputs = keras.Input((num_features,), name="features")
     bit_layer = make_projection_layer(projection)
-    x = bit_layer(inputs)  # (batch, T * d) bits in {0, 1}
+    x = bit_layer(inputs)  # (batch, T * d) bits in {0, 1}, or (batch, L, T) codes for token backends
     if center is not None:
         bit_layer.center_on(center)
+    if chosen.output == "token_codes":
+        from projnet.projection.token_projection import TokenMeanPool
+
+        rows = keras.layers.Embedding(bit_layer.num_codes, student.token_dim, name="student_code_rows",
+                                      embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05))(x)
+        x = TokenMeanPool(name="student_token_pool")(rows, inputs)  # (batch, E)
     for i, width in enumerate(student.hidden):
         x = keras.layers.Dense(width, activation="relu", name=f"student_hidden_{i}")(x)
     logits = keras.layers.Dense(num_classes, name="student_logits")(x)

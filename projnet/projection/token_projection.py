@@ -1,0 +1,77 @@
+"""TokenProjection: every feature id projected on its own, on the fly, into T codes of d bits.
+
+The sentence-level `hashed` backend folds a whole text into one SimHash, which forgets which ids
+were present. Here, as in PRADO / pQRNN (Kaliamoorthi et al. 2019, 2020), each id keeps its own
+projection: T multiply-shift hashes h_j(id) = id * A_j + B_j in int32 (wrapping modulo 2^32, A_j odd),
+of which the top d bits are read as a code c_j in [0, 2^d):
+
+    c_j(id) = (h_j(id) >> (32 - d)) + 2^(d-1) + j * 2^d     (arithmetic shift; j's codes in their own block)
+
+Nothing is stored but 2 * T int32 constants. The student reads the codes with a learned T * 2^d x E
+table (one row per code, summed over j: a hashed bottleneck shared by every id, the job an embedding
+table does without a row per id), then a masked mean over the text (TokenMeanPool). The cost is
+L * T hashes and L * T row reads: it grows with the number of ids and the projection's T, not with
+the number of bits. In TFLite: EXPAND_DIMS, MUL, ADD, RIGHT_SHIFT, all int32 and builtin, so TensorFlow
+and every TFLite runtime give identical codes (tests/projection/test_token_projection.py).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from projnet.projection.hashed_projection import PAD_ID, hash_constants
+from projnet.projection.projection_layer import ProjectionLayer
+
+
+def token_codes_numpy(ids: np.ndarray, multipliers: np.ndarray, offsets: np.ndarray, bits: int) -> np.ndarray:
+    """The same codes in numpy int64 arithmetic: the independent reference the tests compare with."""
+    hashes = (ids.astype(np.uint32)[:, :, None] * multipliers.view(np.uint32) + offsets.view(np.uint32))  # wraps
+    top = (hashes >> np.uint32(32 - bits)).astype(np.int64)  # (batch, L, T) unsigned top d bits
+    signed = np.where(top >= 1 << (bits - 1), top - (1 << bits), top)  # what an arithmetic shift of int32 gives
+    return (signed + (1 << (bits - 1)) + np.arange(multipliers.size) * (1 << bits)).astype(np.int32)
+
+
+@keras.saving.register_keras_serializable(package="projnet")
+class TokenProjection(ProjectionLayer):
+    """Maps (batch, L) int32 feature ids to (batch, L, T) int32 codes, code j in [j * 2^d, (j + 1) * 2^d)."""
+
+    backend = "token"
+
+    @property
+    def num_codes(self) -> int:
+        """Rows a table needs to read every code: T * 2^d."""
+        return self.num_functions << self.bits_per_function
+
+    def build(self, input_shape):
+        multipliers, offsets = hash_constants(self.num_functions, self.seed)
+        self.multipliers = self.add_weight(name="multipliers", shape=(self.num_functions,), dtype="int32",
+                                           initializer=keras.initializers.Constant(multipliers), trainable=False)
+        self.offsets = self.add_weight(name="offsets", shape=(self.num_functions,), dtype="int32",
+                                       initializer=keras.initializers.Constant(offsets), trainable=False)
+        blocks = np.arange(self.num_functions, dtype=np.int64) * (1 << self.bits_per_function)
+        self.code_offsets = tf.constant((blocks + (1 << (self.bits_per_function - 1))).astype(np.int32))
+
+    def call(self, inputs):
+        ids = tf.cast(inputs, tf.int32)  # (batch, L)
+        hashes = tf.expand_dims(ids, 2) * self.multipliers + self.offsets  # (batch, L, T) int32, wraps mod 2^32
+        top = tf.bitwise.right_shift(hashes, 32 - self.bits_per_function)  # (batch, L, T) in [-2^(d-1), 2^(d-1))
+        return top + self.code_offsets  # (batch, L, T) codes, each function in its own block of 2^d
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1], self.num_functions)
+
+
+@keras.saving.register_keras_serializable(package="projnet")
+class TokenMeanPool(keras.layers.Layer):
+    """(batch, L, T, E) code rows and (batch, L) ids -> (batch, E): rows summed over T, mean over non-pad ids."""
+
+    def call(self, rows, ids):
+        valid = tf.cast(tf.not_equal(ids, PAD_ID), rows.dtype)  # (batch, L)
+        tokens = tf.reduce_sum(rows, axis=2)  # (batch, L, E): one vector per id
+        count = tf.maximum(tf.reduce_sum(valid, axis=1, keepdims=True), 1.0)  # (batch, 1); an empty text gives zeros
+        return tf.reduce_sum(tokens * valid[:, :, None], axis=1) / count  # (batch, E)
+
+    def compute_output_shape(self, rows_shape, ids_shape):
+        return (rows_shape[0], rows_shape[-1])

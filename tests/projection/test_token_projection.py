@@ -1,0 +1,113 @@
+"""The token backend: each id's T codes of d bits, hashed in int32, exact in TensorFlow and every TFLite runtime."""
+
+import numpy as np
+import pytest
+
+from projnet.config import ProjectionConfig, StudentConfig
+from projnet.errors import UsageError
+from projnet.projection.layers import projection_layer
+from projnet.projection.student import build_student, projection_submodel
+from projnet.projection.token_projection import TokenProjection, token_codes_numpy
+from tests.helpers import assert_keras_round_trip
+
+MAX_IDS = 24
+T, D = 3, 6
+
+
+@pytest.fixture(scope="module")
+def ids():
+    """Full-range int32 ids (the products wrap all the time), ragged rows padded with 0, one empty row."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(-2**31, 2**31, size=(300, MAX_IDS), dtype=np.int64).astype(np.int32)
+    lengths = rng.integers(0, MAX_IDS + 1, size=300)
+    x[np.arange(MAX_IDS)[None, :] >= lengths[:, None]] = 0
+    x[0] = 0
+    x[1, :4] = [1, -1, 2**31 - 1, -2**31]
+    return x
+
+
+@pytest.fixture(scope="module")
+def student():
+    return build_student(MAX_IDS, 5, ProjectionConfig(backend="token", num_functions=T, bits_per_function=D, seed=4),
+                         StudentConfig(hidden=[8], token_dim=6))
+
+
+def test_codes_by_hand():
+    """A = 3, B = 0, d = 2: id 2^29 -> 3 * 2^29 = 0x60000000, top 2 bits 01 -> 1 + 2 = 3; id -1 -> -3: 11 -> -1 + 2 = 1."""
+    layer = TokenProjection(2, 2)
+    layer.build((None, 2))
+    layer.multipliers.assign(np.array([3, 3], np.int32))
+    layer.offsets.assign(np.array([0, 0], np.int32))
+    codes = np.asarray(layer(np.array([[2**29, -1]], np.int32)))
+    assert codes.tolist() == [[[3, 7], [1, 5]]]  # function 1's codes sit 2^d = 4 higher
+    np.testing.assert_array_equal(token_codes_numpy(np.array([[2**29, -1]], np.int32), np.array([3, 3], np.int32),
+                                                    np.array([0, 0], np.int32), 2), codes)
+
+
+def test_keras_codes_equal_the_numpy_reference_and_fill_each_block(student, ids):
+    layer = projection_layer(student)
+    codes = np.asarray(projection_submodel(student)(ids))
+    np.testing.assert_array_equal(codes, token_codes_numpy(ids, np.asarray(layer.multipliers),
+                                                           np.asarray(layer.offsets), D))
+    for j in range(T):  # function j's codes stay in its block, and use all of it
+        assert set(np.unique(codes[2:, :, j])) == set(range(j << D, (j + 1) << D))
+
+
+@pytest.mark.parametrize("runtime", ["ai_edge_litert", "tensorflow.lite"])
+def test_tflite_codes_are_identical_to_tensorflow_float_and_int8(student, ids, runtime):
+    from projnet.device_bench.model_file import model_ops
+    from projnet.device_bench.runtime import make_interpreter
+    from projnet.export.student_conversion import convert_student
+
+    codes_model = projection_submodel(student)
+    expected = np.asarray(codes_model(ids))
+    for mode in ("float", "int8"):
+        model = convert_student(codes_model, mode, ids)
+        _, interpreter = make_interpreter(model, runtime=runtime)
+        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+        interpreter.resize_tensor_input(inp["index"], ids.shape)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(inp["index"], ids)
+        interpreter.invoke()
+        got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+        assert got.dtype == np.int32
+        np.testing.assert_array_equal(got, expected)  # every code of every id
+        assert {op["name"] for op in model_ops(model)} <= {"EXPAND_DIMS", "MUL", "ADD", "RIGHT_SHIFT"}
+
+
+def test_int8_student_agrees_with_keras_and_keeps_int32_ids(student, ids):
+    from projnet.export.student_conversion import convert_student
+    from projnet.export.tflite_eval import run_tflite
+
+    import keras
+
+    # train a little, so the logits are not all near zero (agreement on random logits says nothing)
+    labels = (np.abs(ids[:, 0]) % 5).astype(np.int32)
+    student.compile(optimizer=keras.optimizers.Adam(1e-2),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    student.fit(ids, labels, epochs=20, batch_size=32, verbose=0)
+    model = convert_student(student, "int8", ids)
+    keras_pred = np.asarray(student(ids)).argmax(1)
+    assert np.mean(keras_pred == labels) > 0.6  # it learnt something
+    assert np.mean(run_tflite(model, ids).argmax(1) == keras_pred) >= 0.95
+
+
+def test_round_trip_and_stored_weights(student, ids, tmp_path):
+    layer = projection_layer(student)
+    assert sorted((tuple(w.shape), w.dtype) for w in layer.weights) == [((T,), "int32"), ((T,), "int32")]
+    table = student.get_layer("student_code_rows")
+    assert tuple(table.embeddings.shape) == (T << D, 6)
+    assert_keras_round_trip(student, ids[:50], tmp_path)
+
+
+def test_refusals():
+    from projnet.config import resolve_config
+    from projnet.registry import check_quant_mode
+
+    with pytest.raises(ValueError, match=r"bits_per_function \(d\) must be an int in \[1, 16\] for token. "
+                                         r"Received: bits_per_function=17"):
+        TokenProjection(2, 17)
+    with pytest.raises(UsageError, match="^projection.bits_per_function must be at most 16 for projection.backend=token"):
+        resolve_config(set_options=["projection.backend=token", "projection.bits_per_function=20"])
+    with pytest.raises(UsageError, match="^export.quant=qat is not available for projection.backend=token: "):
+        check_quant_mode("qat", "token")
