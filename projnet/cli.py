@@ -17,6 +17,8 @@ import typer.core
 from rich.console import Console
 from rich.table import Table
 
+from projnet.baseline_command import baseline_command
+from projnet.cli_options import ConfigFile, DataDir, JsonOut, Overwrite, Quiet, Seed, SetOptions
 from projnet.errors import ProjnetError, UsageError
 from projnet.native_output import import_tensorflow_quietly
 
@@ -62,14 +64,6 @@ app = typer.Typer(cls=OneLineErrorGroup, add_completion=False, no_args_is_help=T
                   pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Train a trainer and a projection-network student jointly; ship the student as .tflite.")
 
-# Shared options, defined once so every command spells them the same way.
-ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML file of settings.", dir_okay=False)]
-SetOptions = Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting: key=value (repeatable).")]
-JsonOut = Annotated[Optional[Path], typer.Option("--json", help="Also write the figures to this JSON file.")]
-Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")]
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Extra directory to search for data files.")]
-Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
-
 
 def _write_json(path: Path | None, obj: Any, overwrite: bool) -> None:
     if path is None:
@@ -93,7 +87,7 @@ def train_and_export_command(
     config: ConfigFile = None,
     set_: SetOptions = None,
     data_dir: DataDir = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed for initialisation, data order and hyperplanes.")] = None,
+    seed: Seed = None,
     deterministic: Annotated[bool, typer.Option(help="Deterministic TF ops: same seed, same bytes.")] = False,
     quant: Annotated[Optional[str], typer.Option(help="Export mode: int8, dynamic, float16 or qat.")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Continue an interrupted run directory.")] = None,
@@ -390,6 +384,9 @@ def datasets_command(data_dir: DataDir = None) -> None:
     for row in describe_datasets(DataConfig(data_dir=str(data_dir or ""))):
         table.add_row(row["name"], "yes" if row["available"] else "no", row["where"], row["description"])
     stdout.print(table)
+
+
+app.command("baseline")(baseline_command)
 
 
 def main() -> None:

@@ -24,7 +24,27 @@ def table_rows(metrics: dict) -> list[tuple[str, ...]]:
         m = metrics[key]
         rows.append((label, f"{m['accuracy']:.4f}", f"{m['agreement']:.4f}", _kb(m["size_bytes"]),
                      f"{m['latency_us']['p50']:.1f} us", f"{m['peak_rss_mb']:.1f} MB", str(len(m["ops"]))))
+    if metrics.get("baseline"):  # text runs: the plain alternative trained in the same run
+        b = metrics["baseline"]
+        rows.append((f"baseline int8 ({b['family']} {b['size']})", f"{b['accuracy']:.4f}", "-",
+                     _kb(b["size_bytes"]), "-", "-", "-"))
     return rows
+
+
+def baseline_sentence(metrics: dict) -> list[str]:
+    """Whether the student beats the hashed-linear baseline that fits its size (text runs only)."""
+    if "baseline" not in metrics:
+        return []
+    quant = metrics.get("quant", "int8")
+    student, b = metrics[f"student_{quant}"], metrics["baseline"]
+    if b is None:
+        return ["", f"No hashed-linear baseline fits in the student's {_kb(student['size_bytes'])}."]
+    lead = 100 * (student["accuracy"] - b["accuracy"])
+    verdict = "ahead of" if lead > 0 else "level with" if lead == 0 else "behind"
+    return ["", f"Baseline trained in this run on the same ids, splits and converter: hashed TF-IDF linear, "
+            f"{b['size']} buckets, int8 {b['accuracy']:.4f} at {_kb(b['size_bytes'])} (the most buckets that fit "
+            f"the student's {_kb(student['size_bytes'])}). The student is {abs(lead):.2f} points {verdict} it"
+            + (": at this size a user would ship the baseline." if lead < 0 else ".")]
 
 
 def render_markdown(metrics: dict) -> str:
@@ -37,6 +57,7 @@ def render_markdown(metrics: dict) -> str:
              "inference; peak RSS: the benchmark process's high-water memory.", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += baseline_sentence(metrics)
     quant = metrics.get("quant", "int8")
     int8 = metrics[f"student_{quant}"]
     lines += ["", f"Size ratio student {quant} / trainer float: {metrics['size_ratio_int8_to_trainer']:.4f}.",

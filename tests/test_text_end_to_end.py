@@ -45,6 +45,40 @@ def test_reduced_run_accuracy_size_and_parity(text_run, metrics):
     assert "FULLY_CONNECTED" in int8["ops"] and "QUANTIZE" in int8["ops"]
 
 
+def test_report_names_the_hashed_linear_baseline_trained_in_the_same_run(text_run, metrics):
+    baseline, int8 = metrics["baseline"], metrics["student_int8"]
+    assert baseline["family"] == "hashed_linear" and baseline["size_bytes"] <= int8["size_bytes"]
+    assert baseline["size_bytes"] > int8["size_bytes"] / 2.5  # the most buckets that fit, not a token one
+    assert baseline["accuracy"] >= 0.87 and baseline["agreement"] >= 0.98  # measured 0.894 at 2^11 buckets
+    report = (text_run / "report.md").read_text()
+    assert f"| baseline int8 (hashed_linear {baseline['size']}) | {baseline['accuracy']:.4f} |" in report
+    assert f"hashed TF-IDF linear, {baseline['size']} buckets" in report
+
+
+def test_baseline_command_ships_a_model_the_text_bench_runs(tmp_path):
+    out = tmp_path / "baseline"
+    result = runner.invoke(app, ["baseline", "--dataset", "banking77", "--size", "256", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads((out / "metrics.json").read_text())["baseline"]
+    assert figures["size_bytes"] < 32 * 1024 and figures["accuracy"] >= 0.84  # measured 0.859
+    assert figures["command"] == "projnet baseline --dataset banking77 --family hashed_linear --size 256 --seed 0"
+    assert (out / "baseline_int8.featurizer.json").is_file()
+    again = runner.invoke(app, ["baseline", "--dataset", "banking77", "--size", "256", "--out", str(out)])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--family", "svm"], "error: --family must be one of: hashed_linear, embedding_bag. Received: 'svm'"),
+    (["--size", "1"], "error: --size (buckets) must be between 2 and 1048576. Received: 1"),
+    (["--dataset", "digits"], "error: baselines take text data sets (ids); digits has float features"),
+])
+def test_baseline_command_refuses_bad_input_in_one_line(args, message, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "projnet.cli", "baseline", "--out", str(tmp_path / "b"), *args],
+                          capture_output=True, text=True)
+    assert done.returncode in (1, 2) and one_line_error(done.stderr) == message
+    assert not (tmp_path / "b").exists()
+
+
 def test_featurizer_spec_ships_beside_each_student(text_run):
     from projnet.device_bench.text_featurizer import load_spec
 

@@ -1,0 +1,79 @@
+"""Accuracy/size fronts shared by the text and image front benchmarks: budget table, plot, printout.
+
+A point is {"kind": "student" | "baseline", "family", "name", "accuracy" (median over seeds),
+"accuracy_runs", "size_bytes", "p50_us" (featurize + infer), "infer_p50_us", "command"}.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def best_within(points: list[dict], kind: str, max_bytes: int) -> dict | None:
+    """The most accurate point of `kind` whose file fits `max_bytes` (the smaller file on a tie)."""
+    fitting = [p for p in points if p["kind"] == kind and p["size_bytes"] <= max_bytes]
+    return max(fitting, key=lambda p: (p["accuracy"], -p["size_bytes"]), default=None)
+
+
+def budget_rows(points: list[dict], budgets_kb) -> list[dict]:
+    """Per budget: the best student and best baseline at or under it, and the student's lead (points)."""
+    rows = []
+    for kb in budgets_kb:
+        student, baseline = best_within(points, "student", kb * 1024), best_within(points, "baseline", kb * 1024)
+        lead = None if student is None or baseline is None else round(100 * (student["accuracy"] - baseline["accuracy"]), 2)
+        rows.append({"budget_kb": kb, "student": student and student["name"], "student_accuracy": student and student["accuracy"],
+                     "baseline": baseline and baseline["name"], "baseline_accuracy": baseline and baseline["accuracy"],
+                     "student_lead_points": lead, "student_wins": lead is not None and lead >= 0})
+    return rows
+
+
+def print_front(result: dict) -> None:
+    print(f"\n{result['dataset']}: trainer accuracy {result['trainer']['accuracy']:.4f} (median)")
+    print(f"{'model':28} {'kind':9} {'accuracy':>8} {'runs':>22} {'KB':>8} {'p50 us':>8} {'infer us':>8}")
+    for p in sorted(result["points"], key=lambda p: p["size_bytes"]):
+        runs = "/".join(f"{a:.3f}" for a in p["accuracy_runs"])
+        print(f"{p['name']:28} {p['kind']:9} {p['accuracy']:8.4f} {runs:>22} {p['size_bytes'] / 1024:8.1f} "
+              f"{p.get('p50_us', float('nan')):8.1f} {p.get('infer_p50_us', float('nan')):8.1f}")
+    print(f"\n{'budget':>7} {'best student':28} {'acc':>7} {'best baseline':22} {'acc':>7} {'lead':>6}")
+    for row in result["budgets"]:
+        acc = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
+        lead = "-" if row["student_lead_points"] is None else f"{row['student_lead_points']:+.2f}"
+        print(f"{row['budget_kb']:>5}KB {row['student'] or '-':28} {acc(row['student_accuracy']):>7} "
+              f"{row['baseline'] or '-':22} {acc(row['baseline_accuracy']):>7} {lead:>6}")
+
+
+def plot_front(result: dict, path: Path) -> None:
+    """Accuracy against .tflite size and against featurize + infer p50, students and baselines marked apart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    styles = {"student": ("o", "tab:blue"), "baseline": ("s", "tab:gray"), "fasttext": ("^", "tab:orange")}
+    for ax, key, label in ((axes[0], "size_bytes", "model file size (KB, log scale)"),
+                           (axes[1], "p50_us", "featurize + infer p50, one text, one thread (us, log scale)")):
+        for p in result["points"]:
+            if p.get(key) is None:
+                continue
+            kind = "fasttext" if p["family"] == "fasttext" else p["kind"]
+            marker, color = styles[kind]
+            x = p[key] / 1024 if key == "size_bytes" else p[key]
+            ax.scatter(x, 100 * p["accuracy"], marker=marker, color=color, s=36, zorder=3)
+            ax.annotate(p["name"], (x, 100 * p["accuracy"]), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
+        ax.axhline(100 * result["trainer"]["accuracy"], color="tab:green", linestyle="--", linewidth=1,
+                   label=f"trainer {100 * result['trainer']['accuracy']:.1f}% (not shipped)")
+        if key == "size_bytes":
+            for kb in result["budgets_kb"]:
+                ax.axvline(kb, color="0.85", linewidth=0.8, zorder=0)
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("test accuracy (%, median of seeds)")
+        ax.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], marker=m, color=c, linestyle="", label=k) for k, (m, c) in styles.items()]
+    axes[0].legend(handles=handles + [axes[0].get_lines()[0]], fontsize=8, loc="lower right")
+    fig.suptitle(f"{result['dataset']}: int8 students vs what a user would ship instead (seeds {result['seeds']})")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)

@@ -1,0 +1,50 @@
+"""`projnet baseline`: train the plain alternative a user would ship instead, on the same ids and splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from projnet.cli_options import DataDir, Overwrite, SetOptions
+from projnet.errors import ProjnetError
+
+
+def baseline_command(
+    dataset: Annotated[str, typer.Option(help="Text data set (banking77, csv:PATH, ...).")] = "banking77",
+    family: Annotated[str, typer.Option(help="hashed_linear (TF-IDF buckets + linear) or embedding_bag.")] = "hashed_linear",
+    size: Annotated[int, typer.Option(help="Buckets (a power of two keeps FLOOR_MOD cheap).")] = 512,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for baseline_int8.tflite, its featurizer spec and "
+                                                     "metrics.json [default: runs/<dataset>-baseline-<family>-<size>].")] = None,
+    seed: Annotated[int, typer.Option(help="Initialisation and data order.")] = 0,
+    set_: SetOptions = None,
+    data_dir: DataDir = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Train a hashed n-gram baseline on labels; export it as int8 .tflite with the student's featurizer."""
+    from projnet.baselines.baseline_run import BaselineSpec
+
+    spec = BaselineSpec(family, size)  # refuses a bad family or size before any work
+    out = out or Path("runs") / f"{dataset.replace(':', '_').replace('/', '_')}-baseline-{spec.name}"
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise ProjnetError(f"--out {out} already exists and is not empty; pass --overwrite to replace it")
+
+    from projnet.native_output import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from projnet.baselines.baseline_run import train_baseline, write_baseline
+    from projnet.config import resolve_config
+    from projnet.data import dataset_defaults, load_dataset
+
+    settings = [f"data.dataset={dataset}", *(set_ or [])]
+    if data_dir is not None:
+        settings.append(f"data.data_dir={data_dir}")
+    config = resolve_config(set_options=settings, dataset_defaults=dataset_defaults)
+    splits = load_dataset(config.data)
+    tflite, figures = train_baseline(spec, splits, seed)
+    figures["command"] = (f"projnet baseline --dataset {dataset} --family {family} --size {size} --seed {seed}"
+                          + "".join(f" --set {s}" for s in set_ or []))
+    model = write_baseline(out, tflite, figures, splits)
+    typer.echo(f"{model}: int8 test accuracy {figures['accuracy']:.4f}, {figures['size_bytes'] / 1024:.1f} KB "
+               f"(float {figures['float_accuracy']:.4f}, int8/float agreement {figures['agreement']:.4f})")

@@ -1,0 +1,26 @@
+"""The front arithmetic: which student and which baseline each budget compares."""
+
+from benchmarks.front_points import best_within, budget_rows
+
+
+def _points():
+    return [
+        {"kind": "student", "name": "s20", "accuracy": 0.86, "size_bytes": 20_000},
+        {"kind": "student", "name": "s60", "accuracy": 0.90, "size_bytes": 60_000},
+        {"kind": "student", "name": "s60b", "accuracy": 0.90, "size_bytes": 50_000},
+        {"kind": "baseline", "name": "b40", "accuracy": 0.885, "size_bytes": 40_000},
+        {"kind": "baseline", "name": "b100", "accuracy": 0.91, "size_bytes": 100_000},
+    ]
+
+
+def test_best_within_takes_the_most_accurate_fitting_point_and_the_smaller_on_a_tie():
+    assert best_within(_points(), "student", 64 * 1024)["name"] == "s60b"
+    assert best_within(_points(), "baseline", 32 * 1024) is None
+
+
+def test_budget_rows_compare_like_for_like():
+    rows = budget_rows(_points(), (16, 32, 64, 128))
+    assert [r["student"] for r in rows] == [None, "s20", "s60b", "s60b"]
+    assert [r["baseline"] for r in rows] == [None, None, "b40", "b100"]
+    assert [r["student_lead_points"] for r in rows] == [None, None, 1.5, -1.0]
+    assert [r["student_wins"] for r in rows] == [False, False, True, False]
