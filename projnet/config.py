@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from projnet.errors import UsageError
-from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS, STREAMS,
-                              TRAINER_ARCHITECTURES, check_quant_mode, one_of)
+from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS,
+                              MAX_TOKEN_CODES, STREAMS, TRAINER_ARCHITECTURES, check_quant_mode, one_of)
 
 
 @dataclass
@@ -133,6 +133,10 @@ class RunConfig:
              <= BACKENDS.get(self.projection.backend, BACKENDS["dense"]).max_bits_per_function,
              f"at most {BACKENDS.get(self.projection.backend, BACKENDS['dense']).max_bits_per_function} "
              f"for projection.backend={self.projection.backend}"),
+            ("projection.num_functions", self.projection.backend != "token"
+             or self.projection.num_functions << max(0, min(self.projection.bits_per_function, 32)) <= MAX_TOKEN_CODES,
+             f"such that T * 2^d <= {MAX_TOKEN_CODES} code-table rows for projection.backend=token (T * 2^d = "
+             f"{self.projection.num_functions << max(0, min(self.projection.bits_per_function, 32))})"),
             ("trainer.embedding_dim", self.trainer.embedding_dim >= 1, "at least 1"),
             ("data.text_max_ids", 1 <= self.data.text_max_ids <= 4096, "between 1 and 4096"),
             ("data.text_max_chars", self.data.text_max_chars >= 1, "at least 1"),

@@ -17,6 +17,8 @@ from projnet.errors import UsageError
 
 MAX_NUM_FUNCTIONS = 1024  # T: beyond this the projection alone outgrows any on-device budget
 MAX_BITS_PER_FUNCTION = 32  # d: TFLite's LSH_PROJECTION caps d at 32; keep one range for all backends
+MAX_TOKEN_CODES = 1 << 22  # token backend: T * 2^d table rows; 4M rows is 96 MB of int8 at E = 24, past any device
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
 @dataclass(frozen=True)
@@ -114,9 +116,13 @@ def input_kind(x: np.ndarray) -> str:
 
 
 def check_backend_fits(name: str, x: np.ndarray, dataset: str) -> None:
-    """Refuse, in one line, a backend whose input kind is not the data set's."""
+    """Refuse, in one line, a backend whose input kind is not the data set's, or ids the graph cannot hold."""
     wanted, have = backend(name).input_kind, input_kind(x)
     if wanted != have:
         fitting = [b.name for b in BACKENDS.values() if b.input_kind == have]
         raise UsageError(f"projection.backend={name} takes {wanted} inputs but {dataset} has {have} inputs; "
                          f"use one of: {one_of(fitting) or 'none'}")
+    if have == "ids" and x.size and (x.min() < INT32_MIN or x.max() > INT32_MAX):
+        # the model's input is int32: a wider id would be wrapped silently and hash as another id
+        raise UsageError(f"{dataset} has feature ids outside int32 ([{int(x.min())}, {int(x.max())}]); the "
+                         f"model's id input is int32: hash ids into [{INT32_MIN}, {INT32_MAX}] first")

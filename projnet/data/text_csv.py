@@ -138,6 +138,9 @@ def load_text_splits(name: str, train_path: Path, test_path: Path | None, data: 
     names = read_labels_file(labels_file) if labels_file else sorted(set(train_labels))
     names_from = str(labels_file) if labels_file else f"the training split ({train_path})"
     y_all = label_ids(train_labels, names, names_from, train_path)
+    if len(set(y_all.tolist())) < 2:  # one class trains to accuracy 1.0 and says nothing
+        raise ProjnetError(f"{train_path} has {len(set(y_all.tolist()))} class(es) in column "
+                           f"{data.label_column!r}; a classifier needs at least 2")
     if test_path is not None:
         test_texts, test_labels = read_csv(test_path, data)
         y_test = label_ids(test_labels, names, names_from, test_path)

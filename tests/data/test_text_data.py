@@ -95,3 +95,10 @@ def test_rows_without_a_label_and_missing_paths_are_refused(tmp_path):
         load_dataset(DataConfig(dataset=f"csv:{tmp_path / 'absent'}"))
     with pytest.raises(UsageError, match="known: digits, fashion_mnist, banking77, csv:PATH"):
         load_dataset(DataConfig(dataset="csv:"))
+
+
+def test_a_text_set_with_one_class_is_refused(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\n" + "".join(f"text number {i},only\n" for i in range(30)))
+    with pytest.raises(ProjnetError, match=r"one.csv has 1 class\(es\) in column 'label'; a classifier needs at least 2$"):
+        load_dataset(DataConfig(dataset=f"csv:{path}"))

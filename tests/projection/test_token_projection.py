@@ -111,3 +111,15 @@ def test_refusals():
         resolve_config(set_options=["projection.backend=token", "projection.bits_per_function=20"])
     with pytest.raises(UsageError, match="^export.quant=qat is not available for projection.backend=token: "):
         check_quant_mode("qat", "token")
+    with pytest.raises(UsageError, match=r"T \* 2\^d <= 4194304 code-table rows .* \(T \* 2\^d = 67108864\)"):
+        resolve_config(set_options=["projection.backend=token", "projection.num_functions=1024",
+                                    "projection.bits_per_function=16"])
+
+
+def test_ids_outside_int32_are_refused_not_wrapped():
+    from projnet.registry import check_backend_fits
+
+    wide = np.array([[1, 2**31]], np.int64)  # as int32 it would wrap to -2^31 and hash as another id
+    with pytest.raises(UsageError, match=r"^mine has feature ids outside int32 \(\[1, 2147483648\]\)"):
+        check_backend_fits("token", wide, "mine")
+    check_backend_fits("token", np.array([[-2**31, 2**31 - 1]], np.int64), "mine")  # the int32 range itself is fine
