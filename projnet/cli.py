@@ -13,51 +13,20 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-import typer.core
 from rich.console import Console
 from rich.table import Table
 
+from projnet import __version__
 from projnet.baseline_command import baseline_command
+from projnet.cli_errors import OneLineErrorGroup
 from projnet.cli_options import ConfigFile, DataDir, JsonOut, Overwrite, Quiet, Seed, SetOptions
 from projnet.errors import ProjnetError, UsageError
 from projnet.native_output import import_tensorflow_quietly
-
-try:  # typer 0.2x vendors its own click; older typer uses the click package
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover - depends on the installed typer
-    from click.exceptions import ClickException
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before any lazy TensorFlow import: keep logs quiet
 
 stdout = Console()
 stderr = Console(stderr=True)
-
-
-def _debug() -> bool:
-    return os.environ.get("PROJNET_DEBUG") == "1"
-
-
-class OneLineErrorGroup(typer.core.TyperGroup):
-    """Turn every expected failure into one line on stderr and an exit code; tracebacks only on PROJNET_DEBUG=1."""
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        try:
-            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
-                                  standalone_mode=False, **extra)
-        except ClickException as exc:  # usage errors (exit 2) and click's own file errors (exit 1)
-            if _debug():
-                raise
-            typer.echo(f"error: {exc.format_message()}", err=True)
-            sys.exit(exc.exit_code)
-        except ProjnetError as exc:
-            if _debug():
-                raise
-            typer.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except (typer.Abort, KeyboardInterrupt):
-            typer.echo("error: interrupted", err=True)
-            sys.exit(130)
-        sys.exit(result if isinstance(result, int) else 0)
 
 
 app = typer.Typer(cls=OneLineErrorGroup, add_completion=False, no_args_is_help=True,
@@ -387,6 +356,18 @@ def datasets_command(data_dir: DataDir = None) -> None:
 
 
 app.command("baseline")(baseline_command)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"projnet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                                help="Print projnet's version and exit.")] = False) -> None:
+    """Train a trainer and a projection-network student jointly; ship the student as .tflite."""
 
 
 def main() -> None:

@@ -186,3 +186,10 @@ def test_bench_input_and_xnnpack_options(digits_run, tmp_path):
     result = runner.invoke(app, ["bench", str(model), "--input", str(bad), "--min-time", "0.1"])
     assert result.exit_code == 1
     assert "is float32[1, 65]; the model expects float32[1, 64]" in one_line_error(result.stderr)
+
+
+def test_version_flag_prints_the_package_version():
+    from projnet import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"projnet {__version__}\n"

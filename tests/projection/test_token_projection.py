@@ -64,12 +64,12 @@ def test_tflite_codes_are_identical_to_tensorflow_float_and_int8(student, ids, r
     for mode in ("float", "int8"):
         model = convert_student(codes_model, mode, ids)
         _, interpreter = make_interpreter(model, runtime=runtime)
-        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+        inp = interpreter.get_input_details()[0]
         interpreter.resize_tensor_input(inp["index"], ids.shape)
         interpreter.allocate_tensors()
         interpreter.set_tensor(inp["index"], ids)
         interpreter.invoke()
-        got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+        got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])  # raw int32 codes
         assert got.dtype == np.int32
         np.testing.assert_array_equal(got, expected)  # every code of every id
         assert {op["name"] for op in model_ops(model)} <= {"EXPAND_DIMS", "MUL", "ADD", "RIGHT_SHIFT"}
