@@ -103,7 +103,7 @@ def train_and_export_command(
         run_config = resolve_config(config, settings, dataset_defaults)
         out = out or default_run_dir(run_config.data.dataset)
         metrics = train_and_export(run_config, out, overwrite=overwrite, show_progress=not quiet)
-    stdout.print(rich_table(metrics))
+    stdout.print(rich_table(metrics, stdout.width))
     stdout.print(f"run directory: {out}  (report: {out / 'report.md'})")
 
 
@@ -216,7 +216,7 @@ def export_command(
     from projnet.run import export_existing_run
     from projnet.run_report import rich_table
 
-    stdout.print(rich_table(export_existing_run(run_dir, show_progress=not quiet)))
+    stdout.print(rich_table(export_existing_run(run_dir, show_progress=not quiet), stdout.width))
 
 
 @app.command("bench")

@@ -10,7 +10,10 @@ COLUMNS = ("model", "accuracy", "agreement", "size", "p50", "peak RSS", "ops")
 
 
 def _kb(size_bytes: float | None) -> str:
-    return "-" if size_bytes is None else f"{size_bytes / 1024:.1f} KB"
+    """A file size as people read it: KB below a megabyte, MB above."""
+    if size_bytes is None:
+        return "-"
+    return f"{size_bytes / 1024:.1f} KB" if size_bytes < 1024 * 1024 else f"{size_bytes / 1024 ** 2:.1f} MB"
 
 
 def table_rows(metrics: dict) -> list[tuple[str, ...]]:
@@ -26,7 +29,7 @@ def table_rows(metrics: dict) -> list[tuple[str, ...]]:
                      f"{m['latency_us']['p50']:.1f} us", f"{m['peak_rss_mb']:.1f} MB", str(len(m["ops"]))))
     if metrics.get("baseline"):  # text runs: the plain alternative trained in the same run
         b = metrics["baseline"]
-        rows.append((f"baseline int8 ({b['family']} {b['size']})", f"{b['accuracy']:.4f}", "-",
+        rows.append((f"baseline int8 ({b['size']} buckets)", f"{b['accuracy']:.4f}", "-",
                      _kb(b["size_bytes"]), "-", "-", "-"))
     return rows
 
@@ -75,13 +78,29 @@ def write_report(path: Path, metrics: dict) -> None:
     atomic_write_text(path, render_markdown(metrics))
 
 
-def rich_table(metrics: dict):
+def rich_table(metrics: dict, width: int = 100):
+    """The run's table for a terminal `width` columns wide: one row per model, or stacked when too narrow."""
     from rich.table import Table
 
+    rows = table_rows(metrics)
+    needed = sum(max(len(c), *(len(r[i]) for r in rows)) + 3 for i, c in enumerate(COLUMNS)) + 1
+    if width < needed:  # too narrow for every number on one line: one block of "figure value" per model
+        table = Table(title=f"projnet: {metrics['dataset']}", show_header=False)
+        table.add_column("figure", no_wrap=True)
+        table.add_column("value", justify="right", no_wrap=True)
+        for row in rows:
+            table.add_row(f"[bold]{row[0]}[/bold]", "", end_section=False)
+            for column, cell in zip(COLUMNS[1:], row[1:]):
+                table.add_row(f"  {column}", cell, end_section=column == COLUMNS[-1])
+        return table
     table = Table(title=f"projnet: {metrics['dataset']}")
-    for column in COLUMNS:
-        table.add_column(column, justify="left" if column == "model" else "right", no_wrap=True)
-    for row in table_rows(metrics):
+    for i, column in enumerate(COLUMNS):
+        if column == "model":  # the one column that may wrap: a narrow terminal keeps every number whole
+            table.add_column(column, justify="left", overflow="fold", ratio=1)
+        else:
+            widest = max(len(column), *(len(r[i]) for r in rows))
+            table.add_column(column, justify="right", no_wrap=True, min_width=widest)
+    for row in rows:
         table.add_row(*row)
     return table
 
