@@ -36,6 +36,9 @@ def print_front(result: dict) -> None:
               f"{p.get('p50_us', float('nan')):8.1f} {p.get('infer_p50_us', float('nan')):8.1f}")
     print(f"\n{'budget':>7} {'best student':28} {'acc':>7} {'best baseline':22} {'acc':>7} {'lead':>6}")
     for row in result["budgets"]:
+        if row["student"] is None and row["baseline"] is None:
+            print(f"{row['budget_kb']:>5}KB no student and no baseline fits in {row['budget_kb']} KB")
+            continue
         acc = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
         lead = "-" if row["student_lead_points"] is None else f"{row['student_lead_points']:+.2f}"
         print(f"{row['budget_kb']:>5}KB {row['student'] or '-':28} {acc(row['student_accuracy']):>7} "

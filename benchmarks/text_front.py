@@ -31,17 +31,20 @@ from benchmarks.front_points import budget_rows, plot_front, print_front
 from benchmarks.text_front_fasttext import fasttext_point
 
 BUDGETS_KB = (32, 64, 128, 256)
-# name -> --set overrides; sized so each budget has a student (int8 bytes ~ T * 2^d * E + E * hidden + ...)
+# name -> --set overrides of the text defaults (projnet/data/text_csv.py), one student per budget:
+# int8 bytes ~ T * 2^d * E (the code table) + E * classes + ~9 KB of graph
+def token(t: int, d: int, e: int) -> list[str]:
+    return [f"projection.num_functions={t}", f"projection.bits_per_function={d}", f"student.token_dim={e}"]
+
+
 STUDENTS = {
-    "token_T2_d9_E24": ["projection.backend=token", "projection.num_functions=2", "projection.bits_per_function=9",
-                        "student.token_dim=24", "student.hidden=[]"],
-    "token_T2_d10_E24": ["projection.backend=token", "projection.num_functions=2", "projection.bits_per_function=10",
-                         "student.token_dim=24", "student.hidden=[]"],
-    "token_T2_d11_E24": ["projection.backend=token", "projection.num_functions=2", "projection.bits_per_function=11",
-                         "student.token_dim=24", "student.hidden=[]"],
-    "token_T2_d12_E24": ["projection.backend=token", "projection.num_functions=2", "projection.bits_per_function=12",
-                         "student.token_dim=24", "student.hidden=[]"],
-    "hashed_T64_d16_h192": ["projection.backend=hashed"],  # the sentence-level SimHash student (PR 1's default)
+    "token_T2_d8_E36": token(2, 8, 36),  # <= 32 KB
+    "token_T2_d9_E48": token(2, 9, 48),  # <= 64 KB: the text default
+    "token_T2_d10_E48": token(2, 10, 48),  # <= 128 KB
+    "token_T2_d11_E48": token(2, 11, 48),  # <= 256 KB
+    "hashed_T64_d16_h192": ["projection.backend=hashed", "projection.num_functions=64",  # the previous default:
+                            "projection.bits_per_function=16", "student.hidden=[192]",  # one SimHash per text
+                            "train.epochs=20", "train.student_learning_rate=0.002"],
 }
 BASELINES = [("hashed_linear", 1 << k) for k in range(8, 13)] + [("embedding_bag", 1024), ("embedding_bag", 4096)]
 
@@ -119,7 +122,14 @@ def main() -> int:
     parser.add_argument("--students", default=",".join(STUDENTS), help="comma list of names from STUDENTS")
     parser.add_argument("--min-time", type=float, default=2.0, help="seconds of timed texts per model")
     parser.add_argument("--reuse", action="store_true", help="keep runs that already have metrics.json")
+    parser.add_argument("--budgets", default=",".join(map(str, BUDGETS_KB)), help="KB, comma list")
     args = parser.parse_args()
+    try:
+        budgets = [int(b) for b in args.budgets.split(",")]
+    except ValueError:
+        parser.error(f"--budgets takes whole KB, comma-separated. Received: {args.budgets!r}")
+    if not budgets or min(budgets) < 1:
+        parser.error(f"--budgets must be positive. Received: {args.budgets!r}")
     seeds = [int(s) for s in args.seeds.split(",")]
     students = [s for s in args.students.split(",") if s]
     unknown = [s for s in students if s not in STUDENTS]
@@ -146,9 +156,9 @@ def main() -> int:
     if "accuracy" in fasttext:
         points.append(fasttext)
     trainer_runs = [p["trainer_accuracy"] for p in points if p["kind"] == "student"]
-    result = {"dataset": args.dataset, "seeds": seeds, "budgets_kb": list(BUDGETS_KB),
+    result = {"dataset": args.dataset, "seeds": seeds, "budgets_kb": budgets,
               "trainer": {"accuracy": statistics.median(trainer_runs), "accuracy_by_student": trainer_runs},
-              "fasttext": fasttext, "points": points, "budgets": budget_rows(points, BUDGETS_KB),
+              "fasttext": fasttext, "points": points, "budgets": budget_rows(points, budgets),
               "seconds": round(time.time() - started)}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")

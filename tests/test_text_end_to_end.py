@@ -51,7 +51,7 @@ def test_report_names_the_hashed_linear_baseline_trained_in_the_same_run(text_ru
     assert baseline["size_bytes"] > int8["size_bytes"] / 2.5  # the most buckets that fit, not a token one
     assert baseline["accuracy"] >= 0.87 and baseline["agreement"] >= 0.98  # measured 0.894 at 2^11 buckets
     report = (text_run / "report.md").read_text()
-    assert f"| baseline int8 (hashed_linear {baseline['size']}) | {baseline['accuracy']:.4f} |" in report
+    assert f"| baseline int8 ({baseline['size']} buckets) | {baseline['accuracy']:.4f} |" in report
     assert f"hashed TF-IDF linear, {baseline['size']} buckets" in report
 
 
@@ -138,10 +138,10 @@ def test_predict_refuses_a_missing_or_mismatched_spec(text_run, tmp_path):
 
 @pytest.mark.parametrize("args, code, message", [
     (["--set", "projection.backend=dense"], 2,
-     "projection.backend=dense takes dense inputs but banking77 has ids inputs; use one of: hashed"),
+     "projection.backend=dense takes dense inputs but banking77 has ids inputs; use one of: hashed, token"),
     (["--set", "objective.mixup_distill_weight=1.0"], 2, "objective.mixup_distill_weight must be 0 for banking77"),
     (["--set", "trainer.architecture=mlp"], 2, "trainer.architecture=mlp does not fit banking77's ids inputs; use bag"),
-    (["--quant", "qat"], 2, "export.quant=qat is not available for projection.backend=hashed"),
+    (["--quant", "qat"], 2, "export.quant=qat is not available for projection.backend=token"),
 ])
 def test_text_runs_refused_in_one_line_before_any_work(args, code, message, tmp_path):
     require_banking77()

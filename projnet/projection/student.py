@@ -26,11 +26,11 @@ def build_student(num_features: int, num_classes: int, projection: ProjectionCon
     if center is not None:
         bit_layer.center_on(center)
     if chosen.output == "token_codes":
-        from projnet.projection.token_projection import TokenMeanPool
+        from projnet.projection.token_projection import TokenPool
 
         rows = keras.layers.Embedding(bit_layer.num_codes, student.token_dim, name="student_code_rows",
                                       embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05))(x)
-        x = TokenMeanPool(name="student_token_pool")(rows, inputs)  # (batch, E)
+        x = TokenPool(name="student_token_pool")(rows, inputs)  # (batch, E)
     for i, width in enumerate(student.hidden):
         x = keras.layers.Dense(width, activation="relu", name=f"student_hidden_{i}")(x)
     logits = keras.layers.Dense(num_classes, name="student_logits")(x)
