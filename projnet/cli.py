@@ -19,6 +19,7 @@ from rich.table import Table
 from projnet import __version__
 from projnet.baseline_command import baseline_command
 from projnet.cli_errors import OneLineErrorGroup
+from projnet.config_command import config_command
 from projnet.cli_options import ConfigFile, DataDir, JsonOut, Overwrite, Quiet, Seed, SetOptions
 from projnet.errors import ProjnetError, UsageError
 from projnet.native_output import import_tensorflow_quietly
@@ -356,6 +357,7 @@ def datasets_command(data_dir: DataDir = None) -> None:
 
 
 app.command("baseline")(baseline_command)
+app.command("config")(config_command)
 
 
 def _print_version(value: bool) -> None:

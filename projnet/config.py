@@ -103,7 +103,7 @@ class ExportConfig:
 class BenchConfig:
     threads: int = 1  # one thread: what a phone gives a background model
     min_time_s: float = 1.0  # timed runs go on at least this long
-    warmup_runs: int = 20
+    warmup_runs: int = 20  # untimed runs first: caches, lazy allocations and XNNPACK packing settle
 
 
 @dataclass

@@ -193,3 +193,19 @@ def test_version_flag_prints_the_package_version():
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output == f"projnet {__version__}\n"
+
+
+def test_config_lists_every_setting_with_a_reason(tmp_path):
+    from projnet.config import known_keys
+
+    out = tmp_path / "settings.json"
+    result = runner.invoke(app, ["config", "--dataset", "banking77", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {row["key"]: row for row in json.loads(out.read_text())}
+    assert set(rows) == set(known_keys())
+    assert all(row["reason"] for row in rows.values())  # every default says why (STYLE.md)
+    assert rows["projection.backend"]["default"] == "token"
+    assert rows["projection.backend"]["reason"].startswith("banking77 sets this (general default 'dense': ")
+    assert rows["train.epochs"]["type"] == "int" and rows["student.hidden"]["type"] == "list of int"
+    again = runner.invoke(app, ["config", "--json", str(out)])
+    assert again.exit_code == 1 and "already exists" in again.output
