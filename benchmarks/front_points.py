@@ -15,15 +15,20 @@ def best_within(points: list[dict], kind: str, max_bytes: int) -> dict | None:
     return max(fitting, key=lambda p: (p["accuracy"], -p["size_bytes"]), default=None)
 
 
-def budget_rows(points: list[dict], budgets_kb) -> list[dict]:
-    """Per budget: the best student and best baseline at or under it, and the student's lead (points)."""
+def budget_rows(points: list[dict], budgets_kb, bars: dict[int, float] | None = None) -> list[dict]:
+    """Per budget: the best student and best baseline at or under it, the student's lead (points), and
+    where `bars` names an accuracy the student must reach at that budget, by how much it misses."""
     rows = []
+    bars = bars or {}
     for kb in budgets_kb:
         student, baseline = best_within(points, "student", kb * 1024), best_within(points, "baseline", kb * 1024)
         lead = None if student is None or baseline is None else round(100 * (student["accuracy"] - baseline["accuracy"]), 2)
         rows.append({"budget_kb": kb, "student": student and student["name"], "student_accuracy": student and student["accuracy"],
                      "baseline": baseline and baseline["name"], "baseline_accuracy": baseline and baseline["accuracy"],
                      "student_lead_points": lead, "student_wins": lead is not None and lead >= 0})
+        if kb in bars:
+            short = None if student is None else round(100 * (bars[kb] - student["accuracy"]), 2)
+            rows[-1].update(bar=bars[kb], bar_met=short is not None and short <= 0, bar_short_points=short)
     return rows
 
 
@@ -32,8 +37,9 @@ def print_front(result: dict) -> None:
     print(f"{'model':28} {'kind':9} {'accuracy':>8} {'runs':>22} {'KB':>8} {'p50 us':>8} {'infer us':>8}")
     for p in sorted(result["points"], key=lambda p: p["size_bytes"]):
         runs = "/".join(f"{a:.3f}" for a in p["accuracy_runs"])
+        us = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731  fastText has no separate infer time
         print(f"{p['name']:28} {p['kind']:9} {p['accuracy']:8.4f} {runs:>22} {p['size_bytes'] / 1024:8.1f} "
-              f"{p.get('p50_us', float('nan')):8.1f} {p.get('infer_p50_us', float('nan')):8.1f}")
+              f"{us(p.get('p50_us')):>8} {us(p.get('infer_p50_us')):>8}")
     print(f"\n{'budget':>7} {'best student':28} {'acc':>7} {'best baseline':22} {'acc':>7} {'lead':>6}")
     for row in result["budgets"]:
         if row["student"] is None and row["baseline"] is None:
@@ -41,8 +47,11 @@ def print_front(result: dict) -> None:
             continue
         acc = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
         lead = "-" if row["student_lead_points"] is None else f"{row['student_lead_points']:+.2f}"
+        bar = ""
+        if "bar" in row:
+            bar = f"  bar {row['bar']:.3f}: " + ("met" if row["bar_met"] else f"missed by {row['bar_short_points']:.2f} points")
         print(f"{row['budget_kb']:>5}KB {row['student'] or '-':28} {acc(row['student_accuracy']):>7} "
-              f"{row['baseline'] or '-':22} {acc(row['baseline_accuracy']):>7} {lead:>6}")
+              f"{row['baseline'] or '-':22} {acc(row['baseline_accuracy']):>7} {lead:>6}{bar}")
 
 
 def plot_front(result: dict, path: Path) -> None:
@@ -51,6 +60,7 @@ def plot_front(result: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     styles = {"student": ("o", "tab:blue"), "baseline": ("s", "tab:gray"), "fasttext": ("^", "tab:orange")}
@@ -69,12 +79,23 @@ def plot_front(result: dict, path: Path) -> None:
         if key == "size_bytes":
             for kb in result["budgets_kb"]:
                 ax.axvline(kb, color="0.85", linewidth=0.8, zorder=0)
+            for row in result["budgets"]:
+                if "bar" in row:  # the accuracy the student must reach at or under this budget
+                    ax.hlines(100 * row["bar"], 0, row["budget_kb"], color="tab:red", linestyle=":", linewidth=1.2)
+                    ax.annotate(f"bar {100 * row['bar']:.1f}% at <= {row['budget_kb']} KB", (row["budget_kb"], 100 * row["bar"]),
+                                fontsize=7, color="tab:red", xytext=(-4, 3), textcoords="offset points", ha="right")
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        lo, hi = ax.get_xlim()
+        ticks = (8, 16, 32, 64, 128, 256, 512, 1024) if key == "size_bytes" else (5, 10, 20, 50, 100, 200, 500, 1000)
+        ax.set_xticks([t for t in ticks if lo <= t <= hi])
+        ax.set_xlim(lo, hi)
         ax.set_xlabel(label)
         ax.set_ylabel("test accuracy (%, median of seeds)")
         ax.grid(alpha=0.3)
     handles = [plt.Line2D([], [], marker=m, color=c, linestyle="", label=k) for k, (m, c) in styles.items()]
-    axes[0].legend(handles=handles + [axes[0].get_lines()[0]], fontsize=8, loc="lower right")
+    axes[0].legend(handles=handles + [axes[0].get_lines()[0]], fontsize=8, loc="best")
     fig.suptitle(f"{result['dataset']}: int8 students vs what a user would ship instead (seeds {result['seeds']})")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

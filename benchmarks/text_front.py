@@ -123,6 +123,7 @@ def main() -> int:
     parser.add_argument("--min-time", type=float, default=2.0, help="seconds of timed texts per model")
     parser.add_argument("--reuse", action="store_true", help="keep runs that already have metrics.json")
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS_KB)), help="KB, comma list")
+    parser.add_argument("--bars", default="", help="accuracy bars per budget, e.g. 64=0.905,256=0.915")
     args = parser.parse_args()
     try:
         budgets = [int(b) for b in args.budgets.split(",")]
@@ -130,6 +131,10 @@ def main() -> int:
         parser.error(f"--budgets takes whole KB, comma-separated. Received: {args.budgets!r}")
     if not budgets or min(budgets) < 1:
         parser.error(f"--budgets must be positive. Received: {args.budgets!r}")
+    try:
+        bars = {int(k): float(v) for k, v in (item.split("=") for item in args.bars.split(",") if item)}
+    except ValueError:
+        parser.error(f"--bars takes KB=accuracy pairs, e.g. 64=0.905. Received: {args.bars!r}")
     seeds = [int(s) for s in args.seeds.split(",")]
     students = [s for s in args.students.split(",") if s]
     unknown = [s for s in students if s not in STUDENTS]
@@ -158,7 +163,7 @@ def main() -> int:
     trainer_runs = [p["trainer_accuracy"] for p in points if p["kind"] == "student"]
     result = {"dataset": args.dataset, "seeds": seeds, "budgets_kb": budgets,
               "trainer": {"accuracy": statistics.median(trainer_runs), "accuracy_by_student": trainer_runs},
-              "fasttext": fasttext, "points": points, "budgets": budget_rows(points, budgets),
+              "fasttext": fasttext, "points": points, "budgets": budget_rows(points, budgets, bars),
               "seconds": round(time.time() - started)}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")

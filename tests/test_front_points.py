@@ -24,3 +24,9 @@ def test_budget_rows_compare_like_for_like():
     assert [r["baseline"] for r in rows] == [None, None, "b40", "b100"]
     assert [r["student_lead_points"] for r in rows] == [None, None, 1.5, -1.0]
     assert [r["student_wins"] for r in rows] == [False, False, True, False]
+
+
+def test_bars_say_by_how_much_they_are_missed():
+    rows = budget_rows(_points(), (64, 128), bars={64: 0.905, 128: 0.9})
+    assert (rows[0]["bar_met"], rows[0]["bar_short_points"]) == (False, 0.5)
+    assert (rows[1]["bar_met"], rows[1]["bar_short_points"]) == (True, 0.0)
