@@ -7,8 +7,8 @@ do: a plain MLP 784 -> h -> 10 trained on labels alone, full-integer int8 throug
 converter route. Every point's test accuracy, .tflite size and one-thread p50 latency go into
 benchmarks/results/pareto.json, which is resumable: points already there are skipped.
 
-    .venv/bin/python benchmarks/pareto.py                  # the default grid
-    .venv/bin/python benchmarks/pareto.py --quick          # two points, for a smoke test
+    .venv/bin/python -m benchmarks.pareto                  # the default grid
+    .venv/bin/python -m benchmarks.pareto --quick          # two points, for a smoke test
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from projnet.native_output import import_tensorflow_quietly  # noqa: E402
 
@@ -118,8 +116,6 @@ def measure(model: bytes, path: Path, splits, bench_settings) -> dict:
 
 def student_for(point, splits, config, teacher_logits, cache: Path, show: bool):
     """The distilled student of one grid point, trained once and kept in the cache as .keras."""
-    import keras
-
     from projnet.projection.layers import load_model
     from projnet.projection.student import build_student
     from projnet.trainer.fixed_teacher import distil_from_logits

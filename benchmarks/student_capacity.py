@@ -18,8 +18,8 @@ signs + Walsh-Hadamard, centred on the training mean) and is distilled from the 
 The plain MLPs 784 -> h -> 10 are trained on labels alone, as in the sweep. Float Keras accuracy on
 the 10,000 test images (int8 export costs the students < 0.1 point, docs/memory.md).
 
-    .venv/bin/python benchmarks/student_capacity.py     # ~15 minutes on 2 cores; writes results/student_capacity.json
-    .venv/bin/python benchmarks/student_capacity.py --only bits-1024-h16+aug   # re-run some variants into the JSON
+    .venv/bin/python -m benchmarks.student_capacity     # ~15 minutes on 2 cores; writes results/student_capacity.json
+    .venv/bin/python -m benchmarks.student_capacity --only bits-1024-h16+aug   # re-run some variants into the JSON
 """
 
 from __future__ import annotations
@@ -27,13 +27,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from projnet.native_output import import_tensorflow_quietly  # noqa: E402
 
