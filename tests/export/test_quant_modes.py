@@ -28,7 +28,7 @@ def test_refusals_name_the_reason():
                                          r"Received: export.quant='int4'$"):
         check_quant_mode("int4", "dense")
     with pytest.raises(UsageError, match="^projection.backend=structured takes dense inputs but text has ids "
-                                         "inputs; use one of: hashed$"):
+                                         "inputs; use one of: hashed, token$"):
         check_backend_fits("structured", np.zeros((3, 5), np.int32), "text")
 
 
