@@ -101,3 +101,31 @@ def plot_front(result: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)
     plt.close(fig)
+
+
+def markdown(result: dict) -> str:
+    """The budget table and every point, as markdown for the README."""
+    acc = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
+    us = lambda v: "-" if v is None else f"{v:.0f}"  # noqa: E731
+    by_name = {p["name"]: p for p in result["points"]}
+    lines = ["| budget | best int8 student | accuracy (seeds) | size | best baseline | accuracy (seeds) | size | student lead |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in result["budgets"]:
+        s, b = by_name.get(row["student"]), by_name.get(row["baseline"])
+        cell = lambda p: ("-", "-", "-") if p is None else (  # noqa: E731
+            f"`{p['name']}`", f"{p['accuracy']:.4f} ({'/'.join(f'{a:.3f}' for a in p['accuracy_runs'])})",
+            f"{p['size_bytes'] / 1024:.1f} KB")
+        lead = "-" if row["student_lead_points"] is None else f"{row['student_lead_points']:+.2f} points"
+        lines.append(f"| <= {row['budget_kb']} KB | " + " | ".join(cell(s)) + " | " + " | ".join(cell(b)) + f" | {lead} |")
+    lines += ["", "| model | kind | accuracy (median) | size | featurize + infer p50 | infer p50 |", "|---|---|---|---|---|---|"]
+    for p in sorted(result["points"], key=lambda p: p["size_bytes"]):
+        lines.append(f"| `{p['name']}` | {p['kind']} | {acc(p['accuracy'])} | {p['size_bytes'] / 1024:.1f} KB | "
+                     f"{us(p.get('p50_us'))} us | {us(p.get('infer_p50_us'))} us |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(markdown(json.loads(Path(sys.argv[1]).read_text())))
