@@ -18,6 +18,14 @@ from projnet.errors import UsageError
 from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS,
                               MAX_TOKEN_CODES, STREAMS, TRAINER_ARCHITECTURES, check_quant_mode, one_of)
 
+# Bounds that turn a typo into a one-line refusal before any work, instead of a numpy or TensorFlow
+# traceback (or hours of training) later: far beyond any sensible run, well inside what the libraries take.
+SEED_LIMIT = 1 << 32  # numpy's default_rng and keras.utils.set_random_seed take 0 .. 2^32 - 1
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1 << 20
+MAX_WIDTH = 1 << 16  # a Dense or embedding width
+MAX_BUCKETS = 1 << 24  # trainer embedding rows: 16 M x 64 float32 is already 4 GB
+
 
 @dataclass
 class DataConfig:
@@ -127,7 +135,7 @@ class RunConfig:
             ("projection.backend", self.projection.backend in BACKENDS, f"one of: {one_of(BACKENDS)}"),
             ("trainer.architecture", self.trainer.architecture in TRAINER_ARCHITECTURES,
              f"one of: {one_of(TRAINER_ARCHITECTURES)}"),
-            ("trainer.buckets", self.trainer.buckets >= 1, "at least 1"),
+            ("trainer.buckets", 1 <= self.trainer.buckets <= MAX_BUCKETS, f"between 1 and {MAX_BUCKETS}"),
             ("student.token_dim", 1 <= self.student.token_dim <= 1024, "between 1 and 1024"),
             ("projection.bits_per_function", self.projection.bits_per_function
              <= BACKENDS.get(self.projection.backend, BACKENDS["dense"]).max_bits_per_function,
@@ -137,7 +145,7 @@ class RunConfig:
              or self.projection.num_functions << max(0, min(self.projection.bits_per_function, 32)) <= MAX_TOKEN_CODES,
              f"such that T * 2^d <= {MAX_TOKEN_CODES} code-table rows for projection.backend=token (T * 2^d = "
              f"{self.projection.num_functions << max(0, min(self.projection.bits_per_function, 32))})"),
-            ("trainer.embedding_dim", self.trainer.embedding_dim >= 1, "at least 1"),
+            ("trainer.embedding_dim", 1 <= self.trainer.embedding_dim <= MAX_WIDTH, f"between 1 and {MAX_WIDTH}"),
             ("data.text_max_ids", 1 <= self.data.text_max_ids <= 4096, "between 1 and 4096"),
             ("data.text_max_chars", self.data.text_max_chars >= 1, "at least 1"),
             ("data.text_word_ngrams", 1 <= self.data.text_word_ngrams <= 4, "between 1 and 4"),
@@ -151,10 +159,13 @@ class RunConfig:
             ("train.synthetic_learning_rate", 0.0 <= self.train.synthetic_learning_rate < math.inf,
              "non-negative (0 = train.learning_rate)"),
             ("train.dni_stage_learning_rate", 0.0 < self.train.dni_stage_learning_rate < math.inf, "positive"),
-            ("train.epochs", self.train.epochs >= 1, "at least 1"),
+            ("train.epochs", 1 <= self.train.epochs <= MAX_EPOCHS, f"between 1 and {MAX_EPOCHS}"),
+            ("train.seed", 0 <= self.train.seed < SEED_LIMIT, "in [0, 2^32) (numpy and TensorFlow seeds)"),
+            ("projection.seed", 0 <= self.projection.seed < SEED_LIMIT, "in [0, 2^32) (numpy seeds)"),
+            ("data.split_seed", 0 <= self.data.split_seed < SEED_LIMIT, "in [0, 2^32) (numpy seeds)"),
             ("train.lr_schedule", self.train.lr_schedule in LR_SCHEDULES, f"one of: {one_of(LR_SCHEDULES)}"),
-            ("train.batch_size", self.train.batch_size >= 1, "at least 1"),
-            ("train.checkpoint_every_steps", self.train.checkpoint_every_steps >= 0, "0 or more"),
+            ("train.batch_size", 1 <= self.train.batch_size <= MAX_BATCH, f"between 1 and {MAX_BATCH}"),
+            ("train.checkpoint_every_steps", 0 <= self.train.checkpoint_every_steps < SEED_LIMIT, "0 or more"),
             ("train.learning_rate", 0.0 < self.train.learning_rate < math.inf, "positive"),
             ("train.student_learning_rate", 0.0 <= self.train.student_learning_rate < math.inf,
              "non-negative (0 = train.learning_rate)"),
@@ -165,8 +176,9 @@ class RunConfig:
             ("bench.threads", self.bench.threads >= 1, "at least 1"),
             ("bench.min_time_s", self.bench.min_time_s > 0, "positive"),
         ]
-        checks += [("student.hidden", all(h >= 1 for h in self.student.hidden), "a list of positive widths"),
-                   ("trainer.hidden", all(h >= 1 for h in self.trainer.hidden) and self.trainer.hidden,
+        checks += [("student.hidden", all(1 <= h <= MAX_WIDTH for h in self.student.hidden),
+                    f"a list of widths between 1 and {MAX_WIDTH}"),
+                   ("trainer.hidden", all(1 <= h <= MAX_WIDTH for h in self.trainer.hidden) and self.trainer.hidden,
                     "a non-empty list of positive widths")]
         for w in ("trainer_weight", "student_weight", "distill_weight", "mixup_distill_weight"):
             checks.append((f"objective.{w}", getattr(self.objective, w) >= 0, "non-negative"))

@@ -7,6 +7,8 @@ Each property states what may happen (success, or ProjnetError / one `error:` li
 from __future__ import annotations
 
 import string
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from projnet.cli import app
 from projnet.config import RunConfig, known_keys, resolve_config
 from projnet.data import dataset_defaults
 from projnet.errors import ProjnetError, UsageError
+from tests.helpers import one_line_error
 
 CASES = {"set": 300, "toml": 200, "inspect_bytes": 300, "bench_bytes": 20, "cli_args": 100}
 NO_DEADLINE = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -133,3 +136,19 @@ def test_random_command_lines_never_show_a_traceback(command, args):
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     if result.exit_code:
         assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seed", "-5"], "error: train.seed must be in [0, 2^32) (numpy and TensorFlow seeds). Received: train.seed=-5"),
+    (["--set", "train.seed=18446744073709551616"], "error: train.seed must be in [0, 2^32)"),
+    (["--set", "data.split_seed=-1"], "error: data.split_seed must be in [0, 2^32) (numpy seeds). Received: data.split_seed=-1"),
+    (["--set", "train.epochs=100000000000000000000000"], "error: train.epochs must be between 1 and 100000."),
+    (["--set", "student.hidden=[100000000000]"], "error: student.hidden must be a list of widths between 1 and 65536."),
+])
+def test_out_of_range_numbers_are_refused_before_the_run_directory_exists(args, message, tmp_path):
+    """Each used to crash later (numpy ValueError, TypeError, ResourceExhausted) and leave config.toml behind."""
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "projnet.cli", "train-and-export", "--out", str(out), *args],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and one_line_error(done.stderr).startswith(message)
+    assert not out.exists()
