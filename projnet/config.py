@@ -36,6 +36,7 @@ class DataConfig:
     split_seed: int = 0  # fixed so that every run of a data set sees the same splits
     text_column: str = "text"  # text data sets (csv:PATH, banking77): the column holding the text ...
     label_column: str = "label"  # ... and the one holding its label (banking77 sets "category")
+    csv_encoding: str = "utf-8"  # text CSVs are decoded strictly in this encoding (a UTF-8 BOM is skipped)
     labels_file: str = ""  # JSON list or one label a line; "" = the training split's labels, sorted
     text_max_ids: int = 128  # the text model's input length: ids past it are cut (BANKING77 mean: 66)
     text_max_chars: int = 1000  # texts are cut to this many characters before featurizing (bounds its time)

@@ -86,16 +86,30 @@ def locate_csv(data: DataConfig) -> str:
 
 
 def read_csv(path: Path, data: DataConfig) -> tuple[list[str], list[str]]:
-    """(texts, labels) from the named columns; a row with an empty label is refused."""
+    """(texts, labels) from the named columns; a row with an empty label or extra fields is refused.
+
+    The file is decoded strictly (`data.csv_encoding`, UTF-8 by default, a BOM skipped): replacing
+    undecodable bytes would train on U+FFFD where the user's text had letters.
+    """
     try:
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        with open(path, newline="", encoding="utf-8-sig" if data.csv_encoding == "utf-8" else data.csv_encoding) as f:
             reader = csv.DictReader(f)
             columns = reader.fieldnames or []
             missing = [c for c in (data.text_column, data.label_column) if c not in columns]
             if missing:
                 raise ProjnetError(f"{path} has no column {', '.join(repr(c) for c in missing)} (its columns: "
                                    f"{', '.join(columns) or 'none'}); set data.text_column / data.label_column")
-            rows = [(row[data.text_column] or "", (row[data.label_column] or "").strip()) for row in reader]
+            rows = []
+            for row in reader:
+                if None in row:  # more fields than the header: an unquoted comma moved the label
+                    raise ProjnetError(f"{path}: line {reader.line_num} has {len(columns) + len(row[None])} fields, "
+                                       f"the header {len(columns)}; quote texts that contain commas")
+                rows.append((row[data.text_column] or "", (row[data.label_column] or "").strip()))
+    except UnicodeDecodeError as exc:
+        raise ProjnetError(f"{path} is not {data.csv_encoding} (byte 0x{exc.object[exc.start]:02x} at offset "
+                           f"{exc.start}); re-save it as UTF-8 or set data.csv_encoding (e.g. latin-1)") from None
+    except LookupError:
+        raise ProjnetError(f"unknown data.csv_encoding {data.csv_encoding!r}") from None
     except (OSError, csv.Error) as exc:
         raise ProjnetError(f"cannot read {path}: {exc}") from None
     empty = [i + 2 for i, (_, label) in enumerate(rows) if not label]

@@ -40,7 +40,7 @@ def test_banking77_splits_labels_and_defaults():
     assert splits.x_train.dtype == np.int32 and splits.x_train.shape[1] == 128 and splits.num_classes == 77
     assert splits.class_names[0] == "card_arrival"  # categories.json's order, not sorted
     assert splits.featurizer["labels"] == list(splits.class_names) and len(splits.texts_test) == 3080
-    assert dataset_defaults("banking77")["projection.backend"] == "hashed"
+    assert dataset_defaults("banking77")["projection.backend"] == "token"
 
 
 def test_banking77_is_found_through_data_dir_and_the_environment(tmp_path, monkeypatch):
@@ -102,3 +102,22 @@ def test_a_text_set_with_one_class_is_refused(tmp_path):
     path.write_text("text,label\n" + "".join(f"text number {i},only\n" for i in range(30)))
     with pytest.raises(ProjnetError, match=r"one.csv has 1 class\(es\) in column 'label'; a classifier needs at least 2$"):
         load_dataset(DataConfig(dataset=f"csv:{path}"))
+
+
+def test_csv_structure_and_encoding_are_checked_not_guessed(tmp_path):
+    """Extra fields used to shift the label (" with comma"), Latin-1 became U+FFFD, a BOM hid the column."""
+    from pathlib import Path
+
+    extra = tmp_path / "extra.csv"
+    extra.write_text("text,label\nhello there,a\nsome text, with comma,b\n")
+    with pytest.raises(ProjnetError, match=r"extra.csv: line 3 has 3 fields, the header 2; quote texts that contain commas$"):
+        read_csv(extra, DataConfig())
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("text,label\ncafé,a\nbye,b\n".encode("latin-1"))
+    with pytest.raises(ProjnetError, match=r"latin.csv is not utf-8 \(byte 0xe9 at offset 14\); re-save it as UTF-8 "
+                                           r"or set data.csv_encoding \(e.g. latin-1\)$"):
+        read_csv(latin, DataConfig())
+    assert read_csv(latin, DataConfig(csv_encoding="latin-1")) == (["café", "bye"], ["a", "b"])
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbftext,label\nhello,a\nbye,b\n")
+    assert read_csv(Path(bom), DataConfig()) == (["hello", "bye"], ["a", "b"])
