@@ -6,6 +6,7 @@ from what training left there.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from projnet import run_dir as names
@@ -37,6 +38,9 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     devices = stage_devices(config) if config.pipelined else []  # before TensorFlow's first op and the run directory
     if not resume:
         out = names.prepare_run_dir(out, overwrite)
+        if config.data.dataset.startswith("csv:"):  # absolute, so `projnet export` works from any folder
+            path = Path(config.data.dataset[len("csv:"):]).expanduser().resolve()
+            config = dataclasses.replace(config, data=dataclasses.replace(config.data, dataset=f"csv:{path}"))
         atomic_write_text(out / names.CONFIG, config_to_toml(config))
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()

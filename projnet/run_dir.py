@@ -21,6 +21,9 @@ PIPELINE = "pipeline.json"  # pipelined runs: engine, stages, where each stage's
 
 
 def default_run_dir(dataset: str) -> Path:
+    """runs/<name>-<time>; a csv:PATH data set is named by its file or folder (csv-train), not its path."""
+    if dataset.startswith("csv:"):
+        dataset = "csv-" + (Path(dataset[len("csv:"):]).expanduser().resolve().stem or "data")
     return Path("runs") / f"{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 

@@ -209,3 +209,11 @@ def test_config_lists_every_setting_with_a_reason(tmp_path):
     assert rows["train.epochs"]["type"] == "int" and rows["student.hidden"]["type"] == "list of int"
     again = runner.invoke(app, ["config", "--json", str(out)])
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_default_run_dir_names_a_csv_data_set_by_its_file():
+    from projnet.run_dir import default_run_dir
+
+    path = default_run_dir("csv:/data/sets/my intents.csv")
+    assert path.parent.as_posix() == "runs" and path.name.startswith("csv-my intents-")  # one folder, no "csv:"
+    assert default_run_dir("banking77").name.startswith("banking77-")
