@@ -263,25 +263,26 @@ def bench_command(
     check_target_options(kind, settings, options)
     if input_npy is not None and not input_npy.is_file():
         raise ProjnetError(f"--input {input_npy}: no such file")
-    results = [bench_on_target(m, target, settings, options) for m in models]
-    emulated = "EMULATED: timings and memory are QEMU's, not the device's" if results[0].get("emulated") else None
-    table = Table(title=f"device_bench: {results[0]['runtime']}, {threads} thread(s)", caption=emulated)
-    for column in ("model", "size", "p50", "p99", "peak RSS", "same class"):  # p90, init, runs: in --json
-        table.add_column(column, justify="left" if column == "model" else "right", min_width=12 if column == "model" else None,
-                         overflow="fold" if column == "model" else "ellipsis", no_wrap=column != "model")
-    for r in results:
-        lat = r["latency_us"]
-        cells = [f"{lat[k]:.1f} us" if k in lat else "-" for k in ("p50", "p99")]
-        rss = "-" if r.get("peak_rss_mb") is None else f"{r['peak_rss_mb']:.1f} MB"
-        check = r.get("expected_check")  # rows of MODEL.expected.npz whose class matches export's
-        same = "-" if check is None else f"{round(check['argmax_match'] * check['rows'])}/{check['rows']}"
-        table.add_row(_short_path(r["model"]), f"{r['size_bytes'] / 1024:.1f} KB", *cells, rss, same)
-    stdout.print(table)
-    _write_json(json_out, results, overwrite)
+    from projnet.bench_table import bench_table
+
+    results, failures = [], []
+    for model in models:  # one model that fails to load or run must not cost the others' figures
+        try:
+            results.append(bench_on_target(model, target, settings, options))
+        except UsageError:  # wrong for every model alike: stop at once
+            raise
+        except ProjnetError as exc:
+            failures.append({"model": str(model), "error": str(exc)})
+    stdout.print(bench_table(results, failures, threads, _short_path))
+    _write_json(json_out, results + failures, overwrite)
     if plot is not None:
         from projnet.device_bench.compare_plot import plot_comparison
 
-        plot_comparison(results, plot)
+        if results:
+            plot_comparison(results, plot)
+    if failures:
+        raise ProjnetError(f"{len(failures)} of {len(models)} models failed; first: {failures[0]['model']}: "
+                           f"{failures[0]['error']}")
 
 
 @app.command("inspect")

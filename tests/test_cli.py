@@ -41,6 +41,22 @@ def test_bench_two_models(digits_run, tmp_path):
     assert again.exit_code == 1 and "bench.png already exists" in one_line_error(again.stderr)
 
 
+def test_bench_keeps_the_figures_of_the_models_that_ran_when_one_fails(digits_run, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad.tflite"
+    shutil.copy(digits_run / "student_int8.tflite", bad)
+    (tmp_path / "bad.expected.npz").write_bytes(b"not an npz")  # the model loads; its check cannot run
+    good, out = str(digits_run / "student_int8.tflite"), tmp_path / "bench.json"
+    result = runner.invoke(app, ["bench", str(bad), good, "--min-time", "0.05", "--json", str(out)])
+    assert result.exit_code == 1
+    assert one_line_error(result.stderr).startswith(f"error: 1 of 2 models failed; first: {bad}: ")
+    figures = json.loads(out.read_text())
+    assert figures[0]["model"] == good and figures[0]["latency_us"]["p50"] > 0
+    assert figures[1]["model"] == str(bad) and "expected outputs" in figures[1]["error"]
+    assert "failed" in result.stdout and "KB" in result.stdout  # the table shows both rows
+
+
 def test_recorded_accuracy_comes_from_the_run(digits_run, digits_metrics):
     from projnet.device_bench.compare_plot import recorded_accuracy
 
