@@ -296,7 +296,9 @@ def inspect_command(
 
     info = describe_model(model)
     stdout.print(f"{info['model']}: {info['size_bytes']} bytes, {len(info['ops'])} ops")
-    stdout.print("ops: " + ", ".join(f"{name} x{count}" for name, count in info["op_counts"].items()))
+    stdout.print("ops: " + ", ".join(f"{name} x{count} (v{info['op_versions'][name]})"
+                                     for name, count in info["op_counts"].items()))
+    stdout.print(f"min_runtime_version: {info['min_runtime_version'] or 'not recorded'}")
     if info["non_builtin_ops"]:
         stdout.print(f"non-builtin ops: {', '.join(info['non_builtin_ops'])}")
     table = Table()

@@ -24,6 +24,9 @@ def test_inspect_and_json(digits_run, tmp_path):
     assert result.exit_code == 0, result.output
     assert "FULLY_CONNECTED x3" in result.stdout and "int8" in result.stdout
     assert json.loads(out.read_text())["op_counts"]["GREATER"] == 1
+    info = json.loads(out.read_text())
+    assert info["min_runtime_version"] == "1.14.0" and "min_runtime_version: 1.14.0" in result.stdout
+    assert set(info["op_versions"]) == set(info["op_counts"]) and info["op_versions"]["FULLY_CONNECTED"] >= 1
     again = runner.invoke(app, ["inspect", str(digits_run / "student_int8.tflite"), "--json", str(out)])
     assert again.exit_code == 1 and "already exists; pass --overwrite" in one_line_error(again.stderr)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from projnet.device_bench.model_file import model_ops, read_model
+from projnet.device_bench.model_file import min_runtime_version, model_ops, read_model
 from projnet.device_bench.runtime import make_interpreter
 
 
@@ -25,6 +25,10 @@ def describe_model(path: str | Path) -> dict:
     return {
         "model": str(path), "size_bytes": len(data), "runtime": runtime,
         "ops": [op["name"] for op in ops], "op_counts": dict(Counter(op["name"] for op in ops)),
+        # the facts that predict a load failure on an older runtime (tflite-runtime 2.14 on a Pi, say)
+        "op_versions": {name: max(op["version"] for op in ops if op["name"] == name) for name in dict.fromkeys(
+            op["name"] for op in ops)},
+        "min_runtime_version": min_runtime_version(data),
         "non_builtin_ops": sorted({op["name"] for op in ops if not op["builtin"]}),
         "inputs": [_tensor(d) for d in interpreter.get_input_details()],
         "outputs": [_tensor(d) for d in interpreter.get_output_details()],

@@ -33,8 +33,25 @@ def _schema():
     return schema_py_generated
 
 
+def min_runtime_version(data: bytes) -> str | None:
+    """The converter's `min_runtime_version` metadata: the oldest TFLite runtime that has every op version."""
+    schema = _schema()
+    if schema is None:
+        return None
+    try:
+        model = schema.Model.GetRootAsModel(data, 0)
+        for i in range(model.MetadataLength()):
+            entry = model.Metadata(i)
+            if entry.Name() == b"min_runtime_version":
+                raw = model.Buffers(entry.Buffer()).DataAsNumpy()
+                return bytes(raw).split(b"\0", 1)[0].decode("ascii", "replace") or None
+    except Exception:  # a damaged file: model_ops reports it
+        return None
+    return None
+
+
 def model_ops(data: bytes, where: str = "model") -> list[dict]:
-    """Every operator in the main subgraph, in execution order: {"name", "builtin"}.
+    """Every operator in the main subgraph, in execution order: {"name", "builtin", "version"}.
 
     Read from the flatbuffer's operator codes, not from an interpreter, because interpreters fold
     delegated ops into one DELEGATE node. A damaged flatbuffer is reported as such.
@@ -50,9 +67,11 @@ def model_ops(data: bytes, where: str = "model") -> list[dict]:
             code = model.OperatorCodes(i)
             builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
             if builtin == CUSTOM_OPCODE:
-                codes.append({"name": (code.CustomCode() or b"?").decode(), "builtin": False})
+                codes.append({"name": (code.CustomCode() or b"?").decode(), "builtin": False,
+                              "version": code.Version()})
             else:
-                codes.append({"name": names.get(builtin, f"BUILTIN_{builtin}"), "builtin": True})
+                codes.append({"name": names.get(builtin, f"BUILTIN_{builtin}"), "builtin": True,
+                              "version": code.Version()})
         graph = model.Subgraphs(0)
         return [codes[graph.Operators(i).OpcodeIndex()] for i in range(graph.OperatorsLength())]
     except Exception as exc:  # flatbuffers follows raw offsets: a damaged file raises anything
