@@ -236,3 +236,22 @@ def test_default_run_dir_names_a_csv_data_set_by_its_file():
     path = default_run_dir("csv:/data/sets/my intents.csv")
     assert path.parent.as_posix() == "runs" and path.name.startswith("csv-my intents-")  # one folder, no "csv:"
     assert default_run_dir("banking77").name.startswith("banking77-")
+
+
+def test_piped_output_shows_each_epoch_as_it_happens(tmp_path):
+    """Not a terminal (a CI log): one plain line per epoch on stderr, flushed, while the run is still going."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "projnet.cli", "train-and-export", "--out", str(tmp_path / "r"),
+                                "--set", "train.epochs=3"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    epochs, running_at_first = [], None
+    for line in process.stderr:
+        if line.startswith("epoch "):
+            epochs.append(line)
+            if running_at_first is None:
+                running_at_first = process.poll() is None
+    assert process.wait() == 0
+    assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"] and running_at_first
+    assert all("val acc trainer" in line and "s]" in line for line in epochs)
