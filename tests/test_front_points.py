@@ -30,3 +30,13 @@ def test_bars_say_by_how_much_they_are_missed():
     rows = budget_rows(_points(), (64, 128), bars={64: 0.905, 128: 0.9})
     assert (rows[0]["bar_met"], rows[0]["bar_short_points"]) == (False, 0.5)
     assert (rows[1]["bar_met"], rows[1]["bar_short_points"]) == (True, 0.0)
+
+
+def test_the_front_runs_without_fasttext_and_says_so(monkeypatch, tmp_path):
+    import sys
+
+    from benchmarks.text_front_fasttext import fasttext_point
+
+    monkeypatch.setitem(sys.modules, "fasttext", None)  # as if the optional package were not installed
+    point = fasttext_point(tmp_path / "train.csv", tmp_path / "test.csv", "label", [0])
+    assert point == {"absent": "fasttext not installed (pip install fasttext-numpy2); the front has no fastText point"}
