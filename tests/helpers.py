@@ -15,6 +15,21 @@ def assert_keras_round_trip(model, x, tmp_path, name: str = "model.keras") -> No
     np.testing.assert_array_equal(np.asarray(model(x)), np.asarray(loaded(x)))
 
 
+def raw_outputs(model: bytes, x: np.ndarray, runtime: str) -> tuple[np.ndarray, dict]:
+    """The model's first output on the whole batch `x` in `runtime`, raw (not dequantized), and its details."""
+    from projnet.device_bench.runtime import make_interpreter
+
+    _, interpreter = make_interpreter(model, runtime=runtime)
+    inp = interpreter.get_input_details()[0]
+    assert inp["dtype"] == x.dtype
+    interpreter.resize_tensor_input(inp["index"], x.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(inp["index"], x)
+    interpreter.invoke()
+    out = interpreter.get_output_details()[0]
+    return interpreter.get_tensor(out["index"]), out
+
+
 def one_line_error(stderr: str) -> str:
     """The single `error: ...` line a bad input must produce, with no traceback around it."""
     lines = [line for line in stderr.strip().splitlines() if line.strip()]

@@ -8,7 +8,7 @@ from projnet.errors import UsageError
 from projnet.projection.hashed_projection import HashedProjection, hash_constants, hashed_bits_numpy
 from projnet.projection.layers import projection_layer
 from projnet.projection.student import build_student, projection_submodel
-from tests.helpers import assert_keras_round_trip
+from tests.helpers import assert_keras_round_trip, raw_outputs
 
 MAX_IDS = 32
 
@@ -81,22 +81,15 @@ def test_int32_multiply_wraps_the_same_in_tensorflow_and_tflite():
 @pytest.mark.parametrize("runtime", ["ai_edge_litert", "tensorflow.lite"])
 def test_tflite_bits_are_identical_to_tensorflow_float_and_int8(student, ids, runtime):
     from projnet.device_bench.model_file import model_ops
-    from projnet.device_bench.runtime import make_interpreter
     from projnet.export.student_conversion import convert_student
 
     bits_model = projection_submodel(student)
     expected = np.asarray(bits_model(ids))
     for mode in ("float", "int8"):
         model = convert_student(bits_model, mode, ids)
-        _, interpreter = make_interpreter(model, runtime=runtime)
-        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-        assert inp["dtype"] == np.int32
-        interpreter.resize_tensor_input(inp["index"], ids.shape)
-        interpreter.allocate_tensors()
-        interpreter.set_tensor(inp["index"], ids)
-        interpreter.invoke()
-        scale, zero = interpreter.get_output_details()[0]["quantization"]
-        got = interpreter.get_tensor(out["index"]).astype(np.float32)
+        raw, out = raw_outputs(model, ids, runtime)  # the int32 id input is checked there
+        scale, zero = out["quantization"]
+        got = raw.astype(np.float32)
         got = (got - zero) * scale if scale else got
         np.testing.assert_array_equal(got, expected)  # every bit, every row
         ops = {op["name"] for op in model_ops(model)}

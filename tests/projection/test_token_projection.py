@@ -8,7 +8,7 @@ from projnet.errors import UsageError
 from projnet.projection.layers import projection_layer
 from projnet.projection.student import build_student, projection_submodel
 from projnet.projection.token_projection import TokenProjection, token_codes_numpy
-from tests.helpers import assert_keras_round_trip
+from tests.helpers import assert_keras_round_trip, raw_outputs
 
 MAX_IDS = 24
 T, D = 3, 6
@@ -56,20 +56,13 @@ def test_keras_codes_equal_the_numpy_reference_and_fill_each_block(student, ids)
 @pytest.mark.parametrize("runtime", ["ai_edge_litert", "tensorflow.lite"])
 def test_tflite_codes_are_identical_to_tensorflow_float_and_int8(student, ids, runtime):
     from projnet.device_bench.model_file import model_ops
-    from projnet.device_bench.runtime import make_interpreter
     from projnet.export.student_conversion import convert_student
 
     codes_model = projection_submodel(student)
     expected = np.asarray(codes_model(ids))
     for mode in ("float", "int8"):
         model = convert_student(codes_model, mode, ids)
-        _, interpreter = make_interpreter(model, runtime=runtime)
-        inp = interpreter.get_input_details()[0]
-        interpreter.resize_tensor_input(inp["index"], ids.shape)
-        interpreter.allocate_tensors()
-        interpreter.set_tensor(inp["index"], ids)
-        interpreter.invoke()
-        got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])  # raw int32 codes
+        got, _ = raw_outputs(model, ids, runtime)  # raw int32 codes
         assert got.dtype == np.int32
         np.testing.assert_array_equal(got, expected)  # every code of every id
         assert {op["name"] for op in model_ops(model)} <= {"EXPAND_DIMS", "MUL", "ADD", "RIGHT_SHIFT"}
