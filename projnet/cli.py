@@ -272,6 +272,8 @@ def bench_command(
         except UsageError:  # wrong for every model alike: stop at once
             raise
         except ProjnetError as exc:
+            if len(models) == 1:  # nothing else to report: the error itself, as it was
+                raise
             failures.append({"model": str(model), "error": str(exc)})
     stdout.print(bench_table(results, failures, threads, _short_path))
     _write_json(json_out, results + failures, overwrite)

@@ -56,6 +56,7 @@ def test_report_names_the_hashed_linear_baseline_trained_in_the_same_run(text_ru
 
 
 def test_baseline_command_ships_a_model_the_text_bench_runs(tmp_path):
+    require_banking77()
     out = tmp_path / "baseline"
     result = runner.invoke(app, ["baseline", "--dataset", "banking77", "--size", "256", "--out", str(out)])
     assert result.exit_code == 0, result.output
