@@ -128,6 +128,8 @@ class RunConfig:
 
     def validate(self) -> "RunConfig":
         """Refuse values that are well-typed but make no sense, naming the key and the value."""
+        spec = BACKENDS.get(self.projection.backend, BACKENDS["dense"])  # an unknown name is refused below
+        token_codes = self.projection.num_functions << max(0, min(self.projection.bits_per_function, 32))  # T * 2^d
         checks = [
             ("projection.num_functions", 1 <= self.projection.num_functions <= MAX_NUM_FUNCTIONS,
              f"between 1 and {MAX_NUM_FUNCTIONS}"),
@@ -138,14 +140,11 @@ class RunConfig:
              f"one of: {one_of(TRAINER_ARCHITECTURES)}"),
             ("trainer.buckets", 1 <= self.trainer.buckets <= MAX_BUCKETS, f"between 1 and {MAX_BUCKETS}"),
             ("student.token_dim", 1 <= self.student.token_dim <= 1024, "between 1 and 1024"),
-            ("projection.bits_per_function", self.projection.bits_per_function
-             <= BACKENDS.get(self.projection.backend, BACKENDS["dense"]).max_bits_per_function,
-             f"at most {BACKENDS.get(self.projection.backend, BACKENDS['dense']).max_bits_per_function} "
-             f"for projection.backend={self.projection.backend}"),
-            ("projection.num_functions", self.projection.backend != "token"
-             or self.projection.num_functions << max(0, min(self.projection.bits_per_function, 32)) <= MAX_TOKEN_CODES,
-             f"such that T * 2^d <= {MAX_TOKEN_CODES} code-table rows for projection.backend=token (T * 2^d = "
-             f"{self.projection.num_functions << max(0, min(self.projection.bits_per_function, 32))})"),
+            ("projection.bits_per_function", self.projection.bits_per_function <= spec.max_bits_per_function,
+             f"at most {spec.max_bits_per_function} for projection.backend={self.projection.backend}"),
+            ("projection.num_functions", spec.output != "token_codes" or token_codes <= MAX_TOKEN_CODES,
+             f"such that T * 2^d <= {MAX_TOKEN_CODES} code-table rows for projection.backend="
+             f"{self.projection.backend} (T * 2^d = {token_codes})"),
             ("trainer.embedding_dim", 1 <= self.trainer.embedding_dim <= MAX_WIDTH, f"between 1 and {MAX_WIDTH}"),
             ("data.text_max_ids", 1 <= self.data.text_max_ids <= 4096, "between 1 and 4096"),
             ("data.text_max_chars", self.data.text_max_chars >= 1, "at least 1"),

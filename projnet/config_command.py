@@ -10,6 +10,13 @@ import typer
 from projnet.cli_options import JsonOut, Overwrite
 
 
+def _as_toml(value) -> str:
+    """A default as `--set` takes it: strings quoted, booleans lower case."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def config_command(
     dataset: Annotated[Optional[str], typer.Option(
         help="Show the defaults as this data set sets them (text sets size the models differently).")] = None,
@@ -44,7 +51,5 @@ def config_command(
     table.add_column("default", overflow="fold")
     table.add_column("why", overflow="fold", ratio=1)
     for row in rows:
-        table.add_row(row["key"], row["type"], repr(row["default"]) if isinstance(row["default"], str)
-                      else str(row["default"]).lower() if isinstance(row["default"], bool) else str(row["default"]),
-                      row["reason"])
+        table.add_row(row["key"], row["type"], _as_toml(row["default"]), row["reason"])
     Console().print(table)

@@ -14,7 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-PAD_ID = 0  # the featurizer's padding id (projnet/device_bench/text_featurizer.py)
+from projnet.device_bench.text_featurizer import PAD_ID
+
 
 
 def inverse_document_frequency(ids: np.ndarray, buckets: int) -> np.ndarray:

@@ -43,6 +43,15 @@ def hashed_bits_numpy(ids: np.ndarray, multipliers: np.ndarray, offsets: np.ndar
     return (valid.sum(axis=1, keepdims=True) > 2 * negatives).astype(np.float32)
 
 
+def add_hash_weights(layer: keras.layers.Layer, count: int, seed: int) -> None:
+    """`layer.multipliers` and `layer.offsets`: `count` hash constants as non-trainable int32 weights (saved)."""
+    multipliers, offsets = hash_constants(count, seed)
+    layer.multipliers = layer.add_weight(name="multipliers", shape=(count,), dtype="int32",
+                                         initializer=keras.initializers.Constant(multipliers), trainable=False)
+    layer.offsets = layer.add_weight(name="offsets", shape=(count,), dtype="int32",
+                                     initializer=keras.initializers.Constant(offsets), trainable=False)
+
+
 @keras.saving.register_keras_serializable(package="projnet")
 class HashedProjection(ProjectionLayer):
     """Maps (batch, L) int32 feature ids (0 = padding) to (batch, T * d) bits in {0, 1}."""
@@ -50,11 +59,7 @@ class HashedProjection(ProjectionLayer):
     backend = "hashed"
 
     def build(self, input_shape):
-        multipliers, offsets = hash_constants(self.num_bits, self.seed)
-        self.multipliers = self.add_weight(name="multipliers", shape=(self.num_bits,), dtype="int32",
-                                           initializer=keras.initializers.Constant(multipliers), trainable=False)
-        self.offsets = self.add_weight(name="offsets", shape=(self.num_bits,), dtype="int32",
-                                       initializer=keras.initializers.Constant(offsets), trainable=False)
+        add_hash_weights(self, self.num_bits, self.seed)  # one hash per bit
 
     def call(self, inputs):
         ids = tf.cast(inputs, tf.int32)  # (batch, L)

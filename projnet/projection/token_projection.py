@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from projnet.projection.hashed_projection import PAD_ID, hash_constants
+from projnet.projection.hashed_projection import PAD_ID, add_hash_weights
 from projnet.projection.projection_layer import ProjectionLayer
 
 
@@ -46,11 +46,7 @@ class TokenProjection(ProjectionLayer):
         return self.num_functions << self.bits_per_function
 
     def build(self, input_shape):
-        multipliers, offsets = hash_constants(self.num_functions, self.seed)
-        self.multipliers = self.add_weight(name="multipliers", shape=(self.num_functions,), dtype="int32",
-                                           initializer=keras.initializers.Constant(multipliers), trainable=False)
-        self.offsets = self.add_weight(name="offsets", shape=(self.num_functions,), dtype="int32",
-                                       initializer=keras.initializers.Constant(offsets), trainable=False)
+        add_hash_weights(self, self.num_functions, self.seed)  # one hash per function, d bits read from each
         blocks = np.arange(self.num_functions, dtype=np.int64) * (1 << self.bits_per_function)
         self.code_offsets = tf.constant((blocks + (1 << (self.bits_per_function - 1))).astype(np.int32))
 
