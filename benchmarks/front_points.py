@@ -32,6 +32,38 @@ def budget_rows(points: list[dict], budgets_kb, bars: dict[int, float] | None = 
     return rows
 
 
+def family_rows(points: list[dict], budgets_kb, families) -> list[dict]:
+    """Per budget and baseline family: its best point at or under the budget and the best student's lead over it."""
+    rows = []
+    for kb in budgets_kb:
+        student = best_within(points, "student", kb * 1024)
+        row = {"budget_kb": kb, "student": student and student["name"]}
+        for family in families:
+            best = best_within([p for p in points if p["family"] == family], "baseline", kb * 1024)
+            row[family] = best and best["name"]
+            row[f"{family}_accuracy"] = best and best["accuracy"]
+            row[f"student_lead_over_{family}_points"] = (None if student is None or best is None else
+                                                         round(100 * (student["accuracy"] - best["accuracy"]), 2))
+        rows.append(row)
+    return rows
+
+
+def merge_seeds(runs_by_seed: list[list[dict]]) -> list[dict]:
+    """One point per model: the median accuracy over seeds, every seed's accuracy, seed 0's other figures."""
+    import statistics
+
+    points = []
+    for per_seed in zip(*runs_by_seed):
+        point = dict(per_seed[0])
+        point["accuracy_runs"] = [p["accuracy"] for p in per_seed]
+        point["accuracy"] = statistics.median(point["accuracy_runs"])
+        if "trainer_accuracy" in point:
+            point["trainer_accuracy_runs"] = [p["trainer_accuracy"] for p in per_seed]
+            point["trainer_accuracy"] = statistics.median(point["trainer_accuracy_runs"])
+        points.append(point)
+    return points
+
+
 def print_front(result: dict) -> None:
     print(f"\n{result['dataset']}: trainer accuracy {result['trainer']['accuracy']:.4f} (median)")
     print(f"{'model':28} {'kind':9} {'accuracy':>8} {'runs':>22} {'KB':>8} {'p50 us':>8} {'infer us':>8}")
@@ -63,13 +95,14 @@ def plot_front(result: dict, path: Path) -> None:
     import matplotlib.ticker
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    styles = {"student": ("o", "tab:blue"), "baseline": ("s", "tab:gray"), "fasttext": ("^", "tab:orange")}
-    for ax, key, label in ((axes[0], "size_bytes", "model file size (KB, log scale)"),
-                           (axes[1], "p50_us", "featurize + infer p50, one text, one thread (us, log scale)")):
+    styles = {"student": ("o", "tab:blue"), "baseline": ("s", "tab:gray"), "fasttext": ("^", "tab:orange"),
+              "tiny CNN": ("D", "tab:brown")}
+    latency = result.get("latency_label", "featurize + infer p50, one text, one thread (us, log scale)")
+    for ax, key, label in ((axes[0], "size_bytes", "model file size (KB, log scale)"), (axes[1], "p50_us", latency)):
         for p in result["points"]:
             if p.get(key) is None:
                 continue
-            kind = "fasttext" if p["family"] == "fasttext" else p["kind"]
+            kind = p.get("style") or ("fasttext" if p["family"] == "fasttext" else p["kind"])
             marker, color = styles[kind]
             x = p[key] / 1024 if key == "size_bytes" else p[key]
             ax.scatter(x, 100 * p["accuracy"], marker=marker, color=color, s=36, zorder=3)
@@ -94,7 +127,8 @@ def plot_front(result: dict, path: Path) -> None:
         ax.set_xlabel(label)
         ax.set_ylabel("test accuracy (%, median of seeds)")
         ax.grid(alpha=0.3)
-    handles = [plt.Line2D([], [], marker=m, color=c, linestyle="", label=k) for k, (m, c) in styles.items()]
+    shown = {p.get("style") or ("fasttext" if p["family"] == "fasttext" else p["kind"]) for p in result["points"]}
+    handles = [plt.Line2D([], [], marker=m, color=c, linestyle="", label=k) for k, (m, c) in styles.items() if k in shown]
     axes[0].legend(handles=handles + [axes[0].get_lines()[0]], fontsize=8, loc="best")
     fig.suptitle(f"{result['dataset']}: int8 students vs what a user would ship instead (seeds {result['seeds']})")
     fig.tight_layout()

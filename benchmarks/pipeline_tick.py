@@ -43,7 +43,7 @@ def main() -> None:
     config = _run_config(spec)
     splits = load_dataset(config.data)
     student = build_student(splits.num_features, splits.num_classes, config.projection, config.student,
-                            splits.x_train.mean(axis=0))
+                            splits.x_train.mean(axis=0), splits.image_shape)
     total = 20 + args.ticks
     engine, _ = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,
                                 devices, total)

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.front_points import budget_rows, plot_front, print_front
+from benchmarks.front_points import budget_rows, merge_seeds, plot_front, print_front
 from benchmarks.text_front_fasttext import fasttext_point
 
 BUDGETS_KB = (32, 64, 128, 256)
@@ -96,20 +96,6 @@ def test_csv_of(dataset: str) -> tuple[Path, Path, str]:
         return directory / "train.csv", directory / "test.csv", "category"
     directory = csv_path(dataset)
     return directory / "train.csv", directory / "test.csv", "label"
-
-
-def merge_seeds(runs_by_seed: list[list[dict]]) -> list[dict]:
-    """One point per model: the median accuracy over seeds, every seed's accuracy, seed 0's other figures."""
-    points = []
-    for per_seed in zip(*runs_by_seed):
-        point = dict(per_seed[0])
-        point["accuracy_runs"] = [p["accuracy"] for p in per_seed]
-        point["accuracy"] = statistics.median(point["accuracy_runs"])
-        if "trainer_accuracy" in point:
-            point["trainer_accuracy_runs"] = [p["trainer_accuracy"] for p in per_seed]
-            point["trainer_accuracy"] = statistics.median(point["trainer_accuracy_runs"])
-        points.append(point)
-    return points
 
 
 def main() -> int:

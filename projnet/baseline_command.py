@@ -12,9 +12,11 @@ from projnet.errors import ProjnetError
 
 
 def baseline_command(
-    dataset: Annotated[str, typer.Option(help="Text data set (banking77, csv:PATH, ...).")] = "banking77",
-    family: Annotated[str, typer.Option(help="hashed_linear (TF-IDF buckets + linear) or embedding_bag.")] = "hashed_linear",
-    size: Annotated[int, typer.Option(help="Buckets (a power of two keeps FLOOR_MOD cheap).")] = 512,
+    dataset: Annotated[str, typer.Option(help="Data set (banking77, csv:PATH, fashion_mnist, digits, ...).")] = "banking77",
+    family: Annotated[str, typer.Option(help="Text: hashed_linear (TF-IDF buckets + linear) or embedding_bag; "
+                                             "images: mlp or cnn.")] = "hashed_linear",
+    size: Annotated[int, typer.Option(help="Text: buckets (a power of two keeps FLOOR_MOD cheap); mlp: hidden "
+                                           "units; cnn: first-layer filters (the second has twice as many).")] = 512,
     out: Annotated[Optional[Path], typer.Option(help="Folder for baseline_int8.tflite, its featurizer spec and "
                                                      "metrics.json [default: runs/<dataset>-baseline-<family>-<size>].")] = None,
     seed: Annotated[int, typer.Option(help="Initialisation and data order.")] = 0,
@@ -22,7 +24,7 @@ def baseline_command(
     data_dir: DataDir = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Train a hashed n-gram baseline on labels; export it as int8 .tflite with the student's featurizer."""
+    """Train a plain baseline on labels; export it as int8 .tflite (text: with the student's featurizer)."""
     from projnet.baselines.baseline_run import BaselineSpec
 
     spec = BaselineSpec(family, size)  # refuses a bad family or size before any work

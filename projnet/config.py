@@ -16,7 +16,7 @@ from typing import Any
 
 from projnet.errors import UsageError
 from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS,
-                              MAX_TOKEN_CODES, STREAMS, TRAINER_ARCHITECTURES, check_quant_mode, one_of)
+                              MAX_PATCH_SIZE, MAX_TOKEN_CODES, STREAMS, TRAINER_ARCHITECTURES, check_quant_mode, one_of)
 
 # Bounds that turn a typo into a one-line refusal before any work, instead of a numpy or TensorFlow
 # traceback (or hours of training) later: far beyond any sensible run, well inside what the libraries take.
@@ -51,12 +51,16 @@ class ProjectionConfig:
     bits_per_function: int = 8  # ... of d bits each: T * d bits feed the student
     seed: int = 1  # derives the hyperplanes; stored with the model, so export needs no seed
     center_inputs: bool = True  # hyperplanes through the training mean: pixel data is all >= 0
+    patch_size: int = 3  # patch backend: each bit reads a k x k window of the image ...
+    patch_stride: int = 1  # ... and the window moves this many pixels at a time
 
 
 @dataclass
 class StudentConfig:
     hidden: list[int] = field(default_factory=lambda: [40])  # 192 bits x 40: digits' int8 file stays under 32 KB
     token_dim: int = 24  # token backend: E, the width of each code's learned row (T * 2^d x E int8 bytes)
+    bit_pool: int = 2  # patch backend: the bit map is average-pooled by this much (1 = not) ...
+    conv_filters: list[int] = field(default_factory=list)  # ... then read by 3x3 convolutions, each 2x2 max-pooled
 
 
 @dataclass
@@ -105,6 +109,7 @@ class TrainConfig:
 class ExportConfig:
     representative_samples: int = 500  # int8 calibration draws from the training split
     min_representative_samples: int = 20  # fewer than this and the int8 ranges are guesses
+    baselines: bool = True  # also train the plain models that fit the student's size, to say which to ship
     quant: str = "int8"  # full-integer PTQ: the smallest file a stock runtime runs (modes: projnet/registry.py)
 
 
@@ -140,6 +145,16 @@ class RunConfig:
              f"one of: {one_of(TRAINER_ARCHITECTURES)}"),
             ("trainer.buckets", 1 <= self.trainer.buckets <= MAX_BUCKETS, f"between 1 and {MAX_BUCKETS}"),
             ("student.token_dim", 1 <= self.student.token_dim <= 1024, "between 1 and 1024"),
+            ("projection.patch_size", 1 <= self.projection.patch_size <= MAX_PATCH_SIZE,
+             f"between 1 and {MAX_PATCH_SIZE}"),
+            ("projection.patch_stride", 1 <= self.projection.patch_stride <= MAX_PATCH_SIZE,
+             f"between 1 and {MAX_PATCH_SIZE}"),
+            ("student.bit_pool", 1 <= self.student.bit_pool <= MAX_PATCH_SIZE, f"between 1 and {MAX_PATCH_SIZE}"),
+            ("student.conv_filters", all(1 <= f <= MAX_WIDTH for f in self.student.conv_filters),
+             f"a list of filter counts between 1 and {MAX_WIDTH}"),
+            ("student.conv_filters", not self.student.conv_filters or spec.output == "bit_map",
+             f"empty for projection.backend={self.projection.backend}: convolutions read a map of bits, which only "
+             f"{one_of(b.name for b in BACKENDS.values() if b.output == 'bit_map')} makes"),
             ("projection.bits_per_function", self.projection.bits_per_function <= spec.max_bits_per_function,
              f"at most {spec.max_bits_per_function} for projection.backend={self.projection.backend}"),
             ("projection.num_functions", spec.output != "token_codes" or token_codes <= MAX_TOKEN_CODES,

@@ -18,6 +18,7 @@ from projnet.errors import UsageError
 MAX_NUM_FUNCTIONS = 1024  # T: beyond this the projection alone outgrows any on-device budget
 MAX_BITS_PER_FUNCTION = 32  # d: TFLite's LSH_PROJECTION caps d at 32; keep one range for all backends
 MAX_TOKEN_CODES = 1 << 22  # token backend: T * 2^d table rows; 4M rows is 96 MB of int8 at E = 24, past any device
+MAX_PATCH_SIZE = 32  # patch backend: k, stride and pools beyond this exceed any image projnet reads
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
@@ -32,22 +33,27 @@ class BackendSpec:
     description: str
     export_route: str = "converter"  # "converter": TFLiteConverter alone; "lsh_splice": see export/lsh_export.py
     max_bits_per_function: int = MAX_BITS_PER_FUNCTION
-    output: str = "bits"  # "bits": (batch, T * d) in {0, 1}; "token_codes": (batch, L, T) int32 codes per id
+    centered: bool = False  # whether the projection's origin moves to the training mean (projection.center_inputs)
+    output: str = "bits"  # "bits": (batch, T * d) in {0, 1}; "token_codes": (batch, L, T) int32 codes per id;
+    # "bit_map": (batch, H', W', T * d) in {0, 1}, one pixel per image patch
 
 
 BACKENDS: dict[str, BackendSpec] = {spec.name: spec for spec in (
     BackendSpec("dense", "dense", True, "projnet.projection.bit_projection:BitProjection",
-                "stored random hyperplanes through the training mean (FULLY_CONNECTED, GREATER)"),
+                "stored random hyperplanes through the training mean (FULLY_CONNECTED, GREATER)", centered=True),
     BackendSpec("structured", "dense", False, "projnet.projection.structured_projection:StructuredProjection",
-                "random signs and Walsh-Hadamard transforms; no stored matrix"),
+                "random signs and Walsh-Hadamard transforms; no stored matrix", centered=True),
     BackendSpec("lsh", "dense", False, "projnet.projection.lsh_projection:LshProjection",
-                "TFLite's builtin LSH_PROJECTION, written into the flatbuffer", export_route="lsh_splice",
+                "TFLite's builtin LSH_PROJECTION, written into the flatbuffer", export_route="lsh_splice", centered=True,
                 max_bits_per_function=32),  # the op packs one seed row's bits in an int32
     BackendSpec("hashed", "ids", False, "projnet.projection.hashed_projection:HashedProjection",
                 "one SimHash of a text's bag of ids, hashed in int32 in the graph"),
     BackendSpec("token", "ids", False, "projnet.projection.token_projection:TokenProjection",
                 "each id hashed on its own into T codes of d bits, read by a learned table, mean over the text",
                 max_bits_per_function=16, output="token_codes"),  # 2^d table rows per function: d <= 16
+    BackendSpec("patch", "dense", False, "projnet.projection.patch_projection:PatchProjection",
+                "T * d fixed zero-sum random filters slid over k x k image patches (CONV_2D): a map of bits",
+                output="bit_map"),
 )}
 
 
@@ -73,7 +79,9 @@ QUANT_MODES: dict[str, QuantMode] = {mode.name: mode for mode in (
                ("hashed", "the QAT worker's tf_keras twin has no hashed projection; int8 PTQ keeps "
                           "hashed bits exact, so use int8"),
                ("token", "the QAT worker's tf_keras twin has no token projection; int8 PTQ keeps its codes "
-                         "exact, so use int8"))),
+                         "exact, so use int8"),
+               ("patch", "the QAT worker's tf_keras twin has no patch projection or convolutional readout; "
+                         "use int8"))),
 )}
 
 ENGINES = ("bp", "sideways", "dni")  # how the trainer is trained (trainer/schedule.py)

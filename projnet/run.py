@@ -27,7 +27,7 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     import tensorflow as tf
 
     from projnet.export.export_run import export_run
-    from projnet.registry import input_kind
+    from projnet.registry import backend
     from projnet.projection.student import build_student
     from projnet.trainer.joint_training import CheckpointPolicy, train_jointly
     from projnet.trainer.models import build_trainer
@@ -45,16 +45,18 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.train.seed)  # initialisation must not depend on what ran before
-    dense_inputs = input_kind(splits.x_train) == "dense"  # ids (text) have no mean to centre on
-    center = splits.x_train.mean(axis=0) if config.projection.center_inputs and dense_inputs else None
+    centered = config.projection.center_inputs and backend(config.projection.backend).centered
+    center = splits.x_train.mean(axis=0) if centered else None  # ids (text) and patches take no centre
     if config.pipelined:
-        student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
+        student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center,
+                                splits.image_shape)
         pipeline = train_pipelined(config, splits, student, devices, show_progress, out, resume)
         trainer, history = pipeline.staged.model, pipeline.history
         atomic_write_json(out / names.PIPELINE, pipeline.summary(config))
     else:
         trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
-        student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center)
+        student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center,
+                                splits.image_shape)
         policy = CheckpointPolicy(out, config.train.checkpoint_every_steps, resume)
         history = train_jointly(trainer, student, splits, config.train, config.objective, show_progress, policy)
     atomic_write_with(out / names.TRAINER_KERAS, trainer.save)
@@ -75,10 +77,14 @@ def stage_devices(config: RunConfig) -> list[str]:
 def check_before_training(config: RunConfig, splits) -> None:
     """Refuse, before any training, a backend that does not fit the data or an int8 calibration set too small."""
     from projnet.export.export_run import representative_rows
-    from projnet.registry import QUANT_MODES, check_backend_fits, input_kind
+    from projnet.projection.patch_geometry import readout_shapes
+    from projnet.registry import QUANT_MODES, backend, check_backend_fits, input_kind
     from projnet.trainer.models import weighted_layer_count
 
     check_backend_fits(config.projection.backend, splits.x_train, splits.name)
+    if backend(config.projection.backend).output == "bit_map":  # the map must survive every pool of the readout
+        p, s = config.projection, config.student
+        readout_shapes(splits.image_shape, p.patch_size, p.patch_stride, s.bit_pool, len(s.conv_filters))
     kind = input_kind(splits.x_train)  # text data sets have int32 ids
     if kind == "ids" and config.objective.mixup_distill_weight > 0:
         raise UsageError(f"objective.mixup_distill_weight must be 0 for {splits.name}: mixup blends float "

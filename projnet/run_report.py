@@ -27,26 +27,37 @@ def table_rows(metrics: dict) -> list[tuple[str, ...]]:
         m = metrics[key]
         rows.append((label, f"{m['accuracy']:.4f}", f"{m['agreement']:.4f}", _kb(m["size_bytes"]),
                      f"{m['latency_us']['p50']:.1f} us", f"{m['peak_rss_mb']:.1f} MB", str(len(m["ops"]))))
-    if metrics.get("baseline"):  # text runs: the plain alternative trained in the same run
-        b = metrics["baseline"]
-        rows.append((f"baseline int8 ({b['size']} buckets)", f"{b['accuracy']:.4f}", "-",
+    for b in trained_baselines(metrics):  # the plain alternatives trained in the same run
+        rows.append((f"baseline int8 ({b.get('label') or str(b['size']) + ' buckets'})", f"{b['accuracy']:.4f}", "-",
                      _kb(b["size_bytes"]), "-", "-", "-"))
     return rows
 
 
+FAMILY_NAMES = {"hashed_linear": "hashed TF-IDF linear", "embedding_bag": "embedding bag", "mlp": "plain MLP",
+                "cnn": "tiny CNN"}
+
+
+def trained_baselines(metrics: dict) -> list[dict]:
+    """Every baseline the run trained (runs before image baselines stored one, under "baseline")."""
+    if "baselines" in metrics:
+        return metrics["baselines"]
+    return [metrics["baseline"]] if metrics.get("baseline") else []
+
+
 def baseline_sentence(metrics: dict) -> list[str]:
-    """Whether the student beats the hashed-linear baseline that fits its size (text runs only)."""
+    """Whether the student beats the most accurate plain baseline that fits its size."""
     if "baseline" not in metrics:
         return []
     quant = metrics.get("quant", "int8")
     student, b = metrics[f"student_{quant}"], metrics["baseline"]
     if b is None:
-        return ["", f"No hashed-linear baseline fits in the student's {_kb(student['size_bytes'])}."]
+        return ["", f"No plain baseline fits in the student's {_kb(student['size_bytes'])}."]
     lead = 100 * (student["accuracy"] - b["accuracy"])
     verdict = "ahead of" if lead > 0 else "level with" if lead == 0 else "behind"
-    return ["", f"Baseline trained in this run on the same ids, splits and converter: hashed TF-IDF linear, "
-            f"{b['size']} buckets, int8 {b['accuracy']:.4f} at {_kb(b['size_bytes'])} (the most buckets that fit "
-            f"the student's {_kb(student['size_bytes'])}). The student is {abs(lead):.2f} points {verdict} it"
+    name = f"{FAMILY_NAMES.get(b['family'], b['family'])}, {b.get('label') or str(b['size']) + ' buckets'}"
+    return ["", f"Baselines trained in this run on the same inputs, splits and converter, each the largest that fits "
+            f"the student's {_kb(student['size_bytes'])}; the best is the {name}: int8 {b['accuracy']:.4f} at "
+            f"{_kb(b['size_bytes'])}. The student is {abs(lead):.2f} points {verdict} it"
             + (": at this size a user would ship the baseline." if lead < 0 else ".")]
 
 

@@ -1,10 +1,12 @@
-"""Train a plain alternative on a text data set and ship it the way a student ships: int8 .tflite + featurizer spec.
+"""Train a plain alternative and ship it the way a student ships: int8 .tflite (+ featurizer spec for text).
 
 The families, sized by one number each:
-- "hashed_linear": `size` buckets, TF-IDF weights, one linear layer (projnet/baselines/hashed_linear.py);
-- "embedding_bag": `size` buckets of 16-wide int8 rows, mean over the text, one linear layer
-  (the trainer's own HashedEmbeddingBag, small).
-Both read the student's ids through the same converter, so size and latency compare like for like.
+- text ids: "hashed_linear": `size` buckets, TF-IDF weights, one linear layer (baselines/hashed_linear.py);
+  "embedding_bag": `size` buckets of 16-wide int8 rows, mean over the text, one linear layer (the
+  trainer's own HashedEmbeddingBag, small);
+- images: "mlp": one hidden layer of `size` units; "cnn": a tiny CNN of `size` and 2 * `size` 3 x 3
+  filters (baselines/image_models.py).
+Each reads the student's inputs through the same converter, so size and latency compare like for like.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import numpy as np
 
 from projnet.errors import UsageError
 
-FAMILIES = ("hashed_linear", "embedding_bag")
+FAMILIES = {"hashed_linear": "ids", "embedding_bag": "ids", "mlp": "dense", "cnn": "dense"}  # family -> input kind
+FILE_OVERHEAD = 4096  # bytes of flatbuffer structure around the weights, for fitting a budget before training
 BAG_DIM = 16  # embedding_bag: narrow rows, so its table buys buckets rather than width
 MIN_SIZE, MAX_SIZE = 2, 1 << 20
 
@@ -30,24 +33,38 @@ class BaselineSpec:
         if self.family not in FAMILIES:
             raise UsageError(f"--family must be one of: {', '.join(FAMILIES)}. Received: {self.family!r}")
         if not MIN_SIZE <= self.size <= MAX_SIZE:
-            raise UsageError(f"--size (buckets) must be between {MIN_SIZE} and {MAX_SIZE}. Received: {self.size}")
+            raise UsageError(f"--size must be between {MIN_SIZE} and {MAX_SIZE}. Received: {self.size}")
 
     @property
     def name(self) -> str:
         return f"{self.family}_{self.size}"
 
+    @property
+    def label(self) -> str:
+        """How the report names it."""
+        return {"hashed_linear": f"{self.size} buckets", "embedding_bag": f"bag of {self.size} buckets",
+                "mlp": f"MLP, {self.size} hidden", "cnn": f"CNN, {self.size}/{2 * self.size} filters"}[self.family]
 
-def estimated_bytes(spec: BaselineSpec, num_classes: int) -> int:
+
+def estimated_bytes(spec: BaselineSpec, splits) -> int:
     """The int8 .tflite's weight bytes, before the file's few KB of structure: for fitting a budget."""
+    from projnet.baselines.image_models import weight_count
+
     if spec.family == "hashed_linear":
-        return spec.size * num_classes + 4 * spec.size  # int8 table + float idf
-    return spec.size * BAG_DIM + BAG_DIM * num_classes
+        return spec.size * splits.num_classes + 4 * spec.size  # int8 table + float idf
+    if spec.family == "embedding_bag":
+        return spec.size * BAG_DIM + BAG_DIM * splits.num_classes
+    return weight_count(spec.family, spec.size, splits.image_shape, splits.num_classes)  # int8: a byte a weight
 
 
 def build_and_fit(spec: BaselineSpec, splits, seed: int):
     """The baseline's Keras model, trained on the labels of `splits`."""
     from projnet.baselines.hashed_linear import fit_on_labels, train_hashed_linear
 
+    if FAMILIES[spec.family] == "dense":
+        from projnet.baselines.image_models import train_image_baseline
+
+        return train_image_baseline(spec.family, spec.size, splits, seed, spec.name)
     if spec.family == "hashed_linear":
         return train_hashed_linear(splits, spec.size, seed=seed)
     import keras
@@ -67,45 +84,72 @@ def train_baseline(spec: BaselineSpec, splits, seed: int = 0) -> tuple[bytes, di
     from projnet.export.tflite_eval import run_tflite
     from projnet.trainer.joint_training import predict_logits
 
-    if splits.featurizer is None:
-        raise UsageError(f"baselines take text data sets (ids); {splits.name} has float features")
+    from projnet.registry import input_kind
+
+    if input_kind(splits.x_train) != FAMILIES[spec.family]:
+        fitting = [f for f, kind in FAMILIES.items() if kind == input_kind(splits.x_train)]
+        raise UsageError(f"--family {spec.family} takes {FAMILIES[spec.family]} inputs but {splits.name} has "
+                         f"{input_kind(splits.x_train)} inputs; use one of: {', '.join(fitting)}")
     model = build_and_fit(spec, splits, seed)
     rng = np.random.default_rng(0)
     representative = splits.x_train[rng.permutation(len(splits.x_train))[:500]]
     tflite = convert_int8(model, representative, spec.name)
     keras_pred = predict_logits(model, splits.x_test).argmax(1)
     pred = run_tflite(tflite, splits.x_test).argmax(1)
-    return tflite, {"family": spec.family, "size": spec.size, "seed": seed, "size_bytes": len(tflite),
+    return tflite, {"family": spec.family, "size": spec.size, "label": spec.label, "seed": seed,
+                    "size_bytes": len(tflite),
                     "accuracy": float(np.mean(pred == splits.y_test)),
                     "float_accuracy": float(np.mean(keras_pred == splits.y_test)),
                     "agreement": float(np.mean(pred == keras_pred)), "params": int(model.count_params())}
 
 
-def best_baseline_within(splits, max_bytes: int, seed: int = 0) -> dict | None:
-    """The hashed-linear baseline with the most buckets (a power of two) whose int8 file fits `max_bytes`.
+SIZE_STEPS = {  # family -> (smallest size, next size): the ladder a budget is fitted on
+    "hashed_linear": (1 << 4, lambda size: 2 * size),  # buckets: powers of two keep FLOOR_MOD cheap
+    "embedding_bag": (1 << 4, lambda size: 2 * size),
+    "mlp": (4, lambda size: size + 4),
+    "cnn": (2, lambda size: size + 2),
+}
+RUN_BASELINES = {"ids": ("hashed_linear",), "dense": ("mlp", "cnn")}  # what every run trains beside its student
 
-    More buckets is more accurate at these sizes (README figures), so the largest that fits is the
-    one to beat; it is trained, converted and measured here, in seconds. None when even 2^4 is too big.
+
+def fitting_sizes(family: str, splits, max_bytes: int) -> list[int]:
+    """The family's sizes on its ladder, ascending, whose estimated int8 file fits `max_bytes`."""
+    size, step = SIZE_STEPS[family]
+    sizes = []
+    while size <= MAX_SIZE and estimated_bytes(BaselineSpec(family, size), splits) + FILE_OVERHEAD <= max_bytes:
+        sizes.append(size)
+        size = step(size)
+    return sizes
+
+
+def baselines_within(splits, max_bytes: int, seed: int = 0) -> list[dict]:
+    """For each family a run compares with, the largest model whose int8 file fits `max_bytes`, trained and measured.
+
+    Larger is more accurate at these sizes (README figures), so the largest that fits is the one to
+    beat. The estimate is close, not exact: a model whose real file is too big gives way to the next
+    size down. A family where even the smallest model is too big is left out.
     """
-    size = 1 << 4
-    while estimated_bytes(BaselineSpec("hashed_linear", size * 2), splits.num_classes) + 4096 <= max_bytes:
-        size *= 2
-    while size >= 1 << 4:
-        _, figures = train_baseline(BaselineSpec("hashed_linear", size), splits, seed)
-        if figures["size_bytes"] <= max_bytes:
-            return figures
-        size //= 2
-    return None
+    from projnet.registry import input_kind
+
+    found = []
+    for family in RUN_BASELINES[input_kind(splits.x_train)]:
+        for size in reversed(fitting_sizes(family, splits, max_bytes)):
+            _, figures = train_baseline(BaselineSpec(family, size), splits, seed)
+            if figures["size_bytes"] <= max_bytes:
+                found.append(figures)
+                break
+    return found
 
 
 def write_baseline(out: Path, tflite: bytes, figures: dict, splits) -> Path:
-    """MODEL.tflite, its featurizer spec and metrics.json in `out` (which must not hold another run)."""
+    """MODEL.tflite, its featurizer spec (text) and metrics.json in `out` (which must not hold another run)."""
     from projnet.atomic_io import atomic_write_bytes, atomic_write_json
     from projnet.export.text_export import write_featurizer_spec
 
     out.mkdir(parents=True, exist_ok=True)
     model_path = out / "baseline_int8.tflite"
     atomic_write_bytes(model_path, tflite)
-    write_featurizer_spec(model_path, splits)
+    if splits.featurizer is not None:
+        write_featurizer_spec(model_path, splits)
     atomic_write_json(out / "metrics.json", {"dataset": splits.name, "baseline": figures})
     return model_path

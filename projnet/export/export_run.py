@@ -113,12 +113,13 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
             metrics[key].update(latency_us=bench["latency_us"], peak_rss_mb=bench["peak_rss_mb"],
                                 init_ms=bench["init_ms"])
             progress.advance(task)
-        if splits.featurizer is not None:  # text: what the user would ship instead, at the student's size
-            from projnet.baselines.baseline_run import best_baseline_within
+        if config.export.baselines:  # what a user would ship instead, at the student's size, on the same splits
+            from projnet.baselines.baseline_run import baselines_within
 
-            progress.update(task, description="training the hashed-linear baseline")
-            metrics["baseline"] = best_baseline_within(splits, metrics[f"student_{mode}"]["size_bytes"],
-                                                       seed=config.train.seed)
+            progress.update(task, description="training the plain baselines")
+            found = baselines_within(splits, metrics[f"student_{mode}"]["size_bytes"], seed=config.train.seed)
+            metrics["baselines"] = found
+            metrics["baseline"] = max(found, key=lambda b: b["accuracy"]) if found else None
     metrics["bench"] = {"runtime": bench["runtime"], "threads": bench["threads"],
                         "machine": f"{platform.machine()} {platform.system()}"}
     metrics["size_ratio_int8_to_trainer"] = metrics[f"student_{mode}"]["size_bytes"] / metrics["trainer_float"]["size_bytes"]

@@ -17,7 +17,7 @@ from projnet.projection.projection_layer import ProjectionLayer
 from projnet.registry import BACKENDS, backend
 
 # Custom layers outside the projection backends that saved models hold.
-OTHER_LAYERS = ("projnet.trainer.embedding_bag:HashedEmbeddingBag",)
+OTHER_LAYERS = ("projnet.trainer.embedding_bag:HashedEmbeddingBag", "projnet.projection.static_reshape:StaticReshape")
 
 
 def layer_class(path: str) -> type:
@@ -25,10 +25,13 @@ def layer_class(path: str) -> type:
     return getattr(import_module(module), name)
 
 
-def make_projection_layer(projection: ProjectionConfig) -> ProjectionLayer:
-    """The configured backend's layer. Named "bit_projection" so .tflite tensor names stay as they were."""
+def make_projection_layer(projection: ProjectionConfig, image_shape=None) -> ProjectionLayer:
+    """The configured backend's layer. Named "bit_projection" so .tflite tensor names stay as they were.
+
+    `image_shape` (H, W, C) is the data set's: backends that see pixels as an image (patch) need it.
+    """
     cls = layer_class(backend(projection.backend).layer)
-    return cls(projection.num_functions, projection.bits_per_function, seed=projection.seed, name="bit_projection")
+    return cls.from_settings(projection, image_shape, name="bit_projection")
 
 
 def register_all() -> None:

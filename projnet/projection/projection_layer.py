@@ -41,6 +41,11 @@ class ProjectionLayer(keras.layers.Layer):
         self.seed = int(seed)
         self.input_spec = keras.layers.InputSpec(ndim=2)
 
+    @classmethod
+    def from_settings(cls, projection, image_shape=None, **kwargs) -> "ProjectionLayer":
+        """The layer for a run's `[projection]` settings; backends with more settings override this."""
+        return cls(projection.num_functions, projection.bits_per_function, seed=projection.seed, **kwargs)
+
     @property
     def num_bits(self) -> int:
         return self.num_functions * self.bits_per_function

@@ -108,7 +108,7 @@ def run_engine(spec: BenchSpec) -> dict:
     devices = resolve_devices(spec.stages, [], [], False)  # K logical CPUs, one thread each: before TF starts
     splits = load_dataset(config.data)
     student = build_student(splits.num_features, splits.num_classes, config.projection, config.student,
-                            splits.x_train.mean(axis=0))
+                            splits.x_train.mean(axis=0), splits.image_shape)
     ticks = spec.epochs * (len(splits.x_train) // spec.batch_size)
     started = time.perf_counter()
     run = train_pipelined(config, splits, student, devices, show_progress=False,
