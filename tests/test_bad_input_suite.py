@@ -144,6 +144,11 @@ def test_random_command_lines_never_show_a_traceback(command, args):
     (["--set", "data.split_seed=-1"], "error: data.split_seed must be in [0, 2^32) (numpy seeds). Received: data.split_seed=-1"),
     (["--set", "train.epochs=100000000000000000000000"], "error: train.epochs must be between 1 and 100000."),
     (["--set", "student.hidden=[100000000000]"], "error: student.hidden must be a list of widths between 1 and 65536."),
+    (["--set", "projection.backend=patch", "--set", "projection.patch_size=9"],  # digits are 8x8
+     "error: projection.patch_size must be at most the image's 8x8 pixels. Received: projection.patch_size=9"),
+    (["--set", "projection.backend=patch", "--set", "projection.patch_stride=8"],
+     "error: student.bit_pool: the 1x1 map left by a 3x3 patch at stride 8 on 8x8 images cannot be pooled by 2"),
+    (["--set", "student.conv_filters=[8]"], "error: student.conv_filters must be empty for projection.backend=dense"),
 ])
 def test_out_of_range_numbers_are_refused_before_the_run_directory_exists(args, message, tmp_path):
     """Each used to crash later (numpy ValueError, TypeError, ResourceExhausted) and leave config.toml behind."""

@@ -15,7 +15,7 @@ def test_dataset_defaults_then_file_then_set(tmp_path):
     toml = tmp_path / "c.toml"
     toml.write_text('[data]\ndataset = "fashion_mnist"\n[train]\nepochs = 3\nbatch_size = 32\n')
     config = resolve_config(toml, ["train.epochs=5", "student.hidden=[64, 32]"], dataset_defaults)
-    assert config.projection.num_functions == 64  # fashion_mnist's own default
+    assert config.projection.num_functions == 2 and config.projection.backend == "patch"  # fashion_mnist's own default
     assert config.train.batch_size == 32  # file beats data-set default
     assert config.train.epochs == 5  # --set beats file
     assert config.student.hidden == [64, 32]

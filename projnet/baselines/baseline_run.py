@@ -48,13 +48,13 @@ class BaselineSpec:
 
 def estimated_bytes(spec: BaselineSpec, splits) -> int:
     """The int8 .tflite's weight bytes, before the file's few KB of structure: for fitting a budget."""
-    from projnet.baselines.image_models import weight_count
+    from projnet.baselines.image_models import estimated_int8_bytes
 
     if spec.family == "hashed_linear":
         return spec.size * splits.num_classes + 4 * spec.size  # int8 table + float idf
     if spec.family == "embedding_bag":
         return spec.size * BAG_DIM + BAG_DIM * splits.num_classes
-    return weight_count(spec.family, spec.size, splits.image_shape, splits.num_classes)  # int8: a byte a weight
+    return estimated_int8_bytes(spec.family, spec.size, splits.image_shape, splits.num_classes)
 
 
 def build_and_fit(spec: BaselineSpec, splits, seed: int):

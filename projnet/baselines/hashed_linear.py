@@ -81,6 +81,7 @@ def fit_on_labels(model: keras.Model, splits, epochs: int, learning_rate: float,
 
 def train_hashed_linear(splits, buckets: int, seed: int = 0, epochs: int = 30) -> keras.Model:
     """The hashed TF-IDF linear model of `buckets` buckets, trained on `splits`' labels."""
+    keras.utils.set_random_seed(seed)  # before building: the initial weights come from the seed too
     model = build_hashed_linear(splits.num_features, splits.num_classes, buckets,
                                 inverse_document_frequency(splits.x_train, buckets))
     return fit_on_labels(model, splits, epochs, learning_rate=0.02, seed=seed)
