@@ -97,11 +97,33 @@ def check_before_training(config: RunConfig, splits) -> None:
         raise UsageError(f"train.engine={config.train.engine} with train.stages={config.train.stages} and "
                          f"train.stream={config.train.stream} takes float features; {splits.name} has integer ids: "
                          f"train it with the plain loop (train.engine=bp, train.stages=1, train.stream=shuffled)")
+    convolutions = [n for n, has in (("trainer.architecture=cnn", config.trainer.architecture == "cnn"),
+                                     ("student.conv_filters", bool(config.student.conv_filters))) if has]
+    if config.pipelined and config.train.serial_devices and convolutions:
+        # Chaining each device's ops (trainer/device_streams.py) and convolutions give a graph that TensorFlow's
+        # grappler optimizer turns into a cycle ("N nodes in a cycle" at the first tick); with grappler off it runs.
+        raise UsageError(f"train.serial_devices=true does not work yet with convolutions ({', '.join(convolutions)}): "
+                         f"TensorFlow's graph optimizer turns the per-device op chains into a cycle; pass "
+                         f"--set train.serial_devices=false")
     if config.train.stages > weighted_layer_count(config.trainer):
         raise UsageError(f"train.stages={config.train.stages} but the {config.trainer.architecture} trainer has only "
                          f"{weighted_layer_count(config.trainer)} layers with weights to cut between")
     if QUANT_MODES[config.export.quant].needs_representative:
         representative_rows(splits, config)
+
+
+def check_model_fits_data(student, splits) -> None:
+    """Refuse a saved student whose input is not this data set's rows (an RGB set for a grayscale model, ...)."""
+    from projnet.projection.layers import projection_layer
+
+    wanted = int(student.input.shape[-1])
+    if wanted == splits.num_features:
+        return
+    layer = projection_layer(student)
+    takes = "x".join(map(str, layer.image_shape)) + " images" if hasattr(layer, "image_shape") else "rows"
+    height, width, channels = splits.image_shape
+    raise ProjnetError(f"the student takes {takes} of {wanted} values but {splits.name} has {splits.num_features} "
+                       f"({height}x{width}x{channels}); export it with the data set it was trained on")
 
 
 def resume_run(run_dir: Path, show_progress: bool = True) -> dict:
@@ -124,4 +146,5 @@ def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:
         student = load_model(run_dir / names.STUDENT_KERAS)
     except (OSError, ValueError, KeyError) as exc:
         raise ProjnetError(f"cannot load the models in {run_dir}: {str(exc).splitlines()[0]}") from None
+    check_model_fits_data(student, splits)
     return export_run(run_dir, config, splits, trainer, student, show_progress)

@@ -1,0 +1,48 @@
+"""A patch student through the CLI on digits: trained, exported, compared with the plain baselines of its size."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from projnet.cli import app
+from projnet.config import DataConfig
+from projnet.data.fashion_mnist import locate_fashion_mnist
+from tests.helpers import one_line_error, require_system_dependency
+
+runner = CliRunner()
+PATCH = ["--set", "projection.backend=patch", "--set", "projection.num_functions=2", "--set", "student.hidden=[]",
+         "--set", "student.conv_filters=[16]", "--set", "train.epochs=25", "--set", "bench.min_time_s=0.2", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def patch_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("patch") / "run"
+    result = runner.invoke(app, ["train-and-export", "--out", str(out), *PATCH])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_patch_student_exports_builtin_and_meets_its_baselines(patch_run):
+    m = json.loads((patch_run / "metrics.json").read_text())
+    int8 = m["student_int8"]
+    assert int8["accuracy"] >= 0.85 and int8["agreement"] >= 0.95, int8
+    assert m["student_float"]["bit_flip_rate"] == 0.0  # 9-term sums of 8x8 digits: TF and TFLite agree exactly
+    assert int8["bit_flip_rate"] < 0.02
+    assert int8["ops"][:5] == ["RESHAPE", "CONV_2D", "GREATER", "CAST", "QUANTIZE"]
+    assert [b["family"] for b in m["baselines"]] == ["mlp", "cnn"]
+    assert all(b["size_bytes"] <= int8["size_bytes"] for b in m["baselines"])
+    assert m["baseline"] == max(m["baselines"], key=lambda b: b["accuracy"])
+    report = (patch_run / "report.md").read_text()
+    assert "baseline int8 (MLP, " in report and "baseline int8 (CNN, " in report and "points" in report
+
+
+def test_export_refuses_a_data_set_of_other_images(patch_run):
+    require_system_dependency(bool(locate_fashion_mnist(DataConfig())),
+                              "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist)")
+    config = patch_run / "config.toml"
+    config.write_text(config.read_text().replace('dataset = "digits"', 'dataset = "fashion_mnist"'))
+    result = runner.invoke(app, ["export", str(patch_run), "--quiet"])
+    assert result.exit_code == 1
+    assert one_line_error(result.stderr) == ("error: the student takes 8x8x1 images of 64 values but fashion_mnist "
+                                             "has 784 (28x28x1); export it with the data set it was trained on")
