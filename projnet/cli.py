@@ -20,7 +20,7 @@ from projnet import __version__
 from projnet.baseline_command import baseline_command
 from projnet.cli_errors import OneLineErrorGroup
 from projnet.config_command import config_command
-from projnet.cli_options import ConfigFile, DataDir, JsonOut, Overwrite, Quiet, Seed, SetOptions
+from projnet.cli_options import ConfigFile, DataDir, JsonOut, Overwrite, Quiet, Seed, SetOptions, check_outputs
 from projnet.errors import ProjnetError, UsageError
 from projnet.native_output import import_tensorflow_quietly
 
@@ -157,7 +157,7 @@ def pipeline_bench_command(
     overwrite: Overwrite = False,
 ) -> None:
     """Train the same trainer with each engine on the same devices and samples: samples/s, busy, memory, accuracy."""
-    from projnet.trainer.pipeline_bench import BenchSpec, pipeline_bench, plot_bench
+    from projnet.trainer.pipeline_bench import BenchSpec, check_spec, pipeline_bench, plot_bench
     from projnet.registry import ENGINES, STREAMS
 
     names = [e.strip() for e in engines.split(",") if e.strip()]
@@ -172,13 +172,12 @@ def pipeline_bench_command(
         raise UsageError(f"--trainer-hidden takes comma-separated widths. Received: {trainer_hidden!r}") from None
     if stages > len(hidden) + 1:
         raise UsageError(f"--stages {stages} but the trainer has only {len(hidden) + 1} layers with weights")
-    for output in (json_out, plot):
-        if output is not None and output.exists() and not overwrite:
-            raise ProjnetError(f"{output} already exists; pass --overwrite to replace it")
+    check_outputs(overwrite, json=(json_out, ".json"), plot=(plot, ".png"))
     specs = [BenchSpec(engine=e, stages=stages, dataset=dataset, stream=stream, epochs=epochs, batch_size=batch_size,
                        trainer_hidden=hidden, learning_rate=learning_rate, seed=seed, data_dir=str(data_dir or ""),
                        serial_devices=serial_devices)
              for e in names]
+    check_spec(specs[0])
     table = Table(title=f"pipeline-bench: {dataset}, {stream} stream, K={stages} logical devices")
     for column in ("engine", "samples/s", "vs bp (runs)", "busy per device", "peak RSS", "trainer acc", "student acc"):
         table.add_column(column, justify="left" if column == "engine" else "right")
@@ -252,9 +251,7 @@ def bench_command(
     kind, _ = parse_target(target)  # a malformed target is a usage error before anything runs
     for model in models:
         read_model(model)  # refuse a bad file before spending time on the others
-    for output in (json_out, plot):
-        if output is not None and output.exists() and not overwrite:
-            raise ProjnetError(f"{output} already exists; pass --overwrite to replace it")
+    check_outputs(overwrite, json=(json_out, ".json"), plot=(plot, ".png"))
     if plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise ProjnetError("--plot needs matplotlib, which is not installed here: pip install matplotlib")
     settings = BenchSettings(threads=threads, min_time_s=min_time, warmup_runs=warmup, use_xnnpack=not no_xnnpack)
@@ -296,6 +293,7 @@ def inspect_command(
     """Operators, input/output shapes, dtypes and quantization of a .tflite model."""
     from projnet.device_bench.inspect_model import describe_model
 
+    check_outputs(overwrite, json=(json_out, ".json"))
     info = describe_model(model)
     stdout.print(f"{info['model']}: {info['size_bytes']} bytes, {len(info['ops'])} ops")
     stdout.print("ops: " + ", ".join(f"{name} x{count} (v{info['op_versions'][name]})"

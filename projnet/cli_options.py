@@ -14,3 +14,19 @@ Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing o
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Extra directory to search for data files.")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
 Seed = Annotated[Optional[int], typer.Option(help="Seed for initialisation, data order and hyperplanes.")]
+
+
+def check_outputs(overwrite: bool, **outputs: tuple[Optional[Path], str]) -> None:
+    """Refuse, before any work, an output file that exists (without --overwrite), has the wrong suffix or has
+    no folder to go in. `outputs` maps a flag name to (path or None, required suffix)."""
+    from projnet.errors import ProjnetError, UsageError
+
+    for flag, (path, suffix) in outputs.items():
+        if path is None:
+            continue
+        if path.suffix.lower() != suffix:
+            raise UsageError(f"--{flag} writes a {suffix[1:].upper()} file: name it FILE{suffix}. Received: --{flag} {path}")
+        if path.exists() and not overwrite:
+            raise ProjnetError(f"{path} already exists; pass --overwrite to replace it")
+        if path.is_dir() or not path.parent.is_dir():
+            raise ProjnetError(f"--{flag} {path}: {'is a folder' if path.is_dir() else 'its folder does not exist'}")

@@ -255,3 +255,18 @@ def test_piped_output_shows_each_epoch_as_it_happens(tmp_path):
     assert process.wait() == 0
     assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"] and running_at_first
     assert all("val acc trainer" in line and "s]" in line for line in epochs)
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--plot", "{tmp}/p.txt"], 2, "error: --plot writes a PNG file: name it FILE.png. Received: --plot {tmp}/p.txt"),
+    (["--plot", "{tmp}/p"], 2, "error: --plot writes a PNG file: name it FILE.png."),
+    (["--json", "{tmp}/figures.csv"], 2, "error: --json writes a JSON file: name it FILE.json."),
+    (["--json", "{tmp}/no/such/folder/f.json"], 1, "error: --json {tmp}/no/such/folder/f.json: its folder does not exist"),
+])
+def test_bench_output_paths_are_checked_before_any_benchmark(digits_run, tmp_path, args, code, message):
+    """They used to be checked after every model had run (a matplotlib traceback for p.txt)."""
+    args = [a.format(tmp=tmp_path) for a in args]
+    result = runner.invoke(app, ["bench", str(digits_run / "student_int8.tflite"), *args])
+    assert result.exit_code == code
+    assert one_line_error(result.stderr).startswith(message.format(tmp=tmp_path))
+    assert "p50" not in result.stdout and list(tmp_path.iterdir()) == []

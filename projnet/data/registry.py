@@ -19,6 +19,7 @@ class DatasetEntry:
     locate: Callable[[DataConfig], str]  # where the data is, or "" when it is not on this machine
     how_to_get: Callable[[DataConfig], str]
     defaults: dict[str, Any]  # config overrides that size the models for this data set
+    input_kind: str = "dense"  # "dense" float features (images) or "ids" (text), known before loading anything
 
 
 DATASETS: dict[str, DatasetEntry] = {
@@ -33,12 +34,12 @@ DATASETS: dict[str, DatasetEntry] = {
     "banking77": DatasetEntry(
         "banking77", "online banking queries, 77 intents, 10,003 + 3,080 official test (CC BY 4.0), as text ids",
         text_csv.load_banking77, text_csv.locate_banking77, text_csv.banking77_missing,
-        text_csv.BANKING77_DEFAULTS),
+        text_csv.BANKING77_DEFAULTS, input_kind="ids"),
 }
 CSV_ENTRY = DatasetEntry(  # csv:PATH, any text classification CSV (see projnet/data/text_csv.py)
     "csv:PATH", "text CSV: a directory with train.csv and test.csv, or one file (columns data.text_column, "
     "data.label_column)", text_csv.load_csv, text_csv.locate_csv,
-    lambda data: "pass --dataset csv:PATH", text_csv.TEXT_DEFAULTS)
+    lambda data: "pass --dataset csv:PATH", text_csv.TEXT_DEFAULTS, input_kind="ids")
 
 
 def _entry(name: str) -> DatasetEntry:
@@ -51,6 +52,10 @@ def _entry(name: str) -> DatasetEntry:
 
 def dataset_defaults(name: str) -> dict[str, Any]:
     return dict(_entry(name).defaults)
+
+
+def dataset_input_kind(name: str) -> str:
+    return _entry(name).input_kind
 
 
 def load_dataset(data: DataConfig) -> DatasetSplits:

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from projnet.cli import app
 from projnet.trainer.pipeline_bench import summarise_repeats
+from tests.helpers import one_line_error
 
 
 def _run(engine: str, samples_per_s: float, accuracy: float) -> dict:
@@ -54,3 +55,24 @@ def test_pipeline_bench_runs_engines_interleaved_and_writes_the_report(tmp_path)
 def test_pipeline_bench_refuses_zero_repeats():
     result = CliRunner().invoke(app, ["pipeline-bench", "--repeats", "0"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dataset", "banking77"], "error: pipeline-bench trains float-feature trainers; banking77 has text ids"),
+    (["--dataset", "nope"], "error: unknown data set 'nope'; known: digits, fashion_mnist, banking77, csv:PATH"),
+    (["--plot", "plan.txt"], "error: --plot writes a PNG file: name it FILE.png."),
+])
+def test_pipeline_bench_refuses_bad_input_before_any_engine_starts(args, message, tmp_path, monkeypatch):
+    """These used to fail inside the first engine's process (a TypeError, a `projnet.errors.UsageError:` prefix)."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["pipeline-bench", *args])
+    assert result.exit_code == 2
+    assert one_line_error(result.stderr).startswith(message)
+    assert "training" not in result.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_pipeline_bench_keeps_a_dense_student_where_the_default_one_convolves():
+    from projnet.trainer.pipeline_bench import BenchSpec, _run_config
+
+    config = _run_config(BenchSpec(engine="sideways", stages=2, dataset="fashion_mnist"))
+    assert (config.projection.backend, config.student.conv_filters, config.student.hidden) == ("dense", [], [128])
