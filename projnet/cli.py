@@ -320,22 +320,31 @@ def predict_command(
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many labels to show.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text on stdout.")] = False,
     spec: Annotated[Optional[Path], typer.Option(help="The featurizer spec [default: MODEL.featurizer.json].")] = None,
+    skip_empty: Annotated[bool, typer.Option("--skip-empty", help="Skip texts with no letters or digits (blank "
+                                             "lines included), counted on stderr, instead of stopping at the first.")] = False,
 ) -> None:
     """Top-k labels with probabilities for each text, featurized as the shipped spec says (no TensorFlow)."""
     import json
 
     import numpy as np
 
-    from projnet.device_bench.text_predict import TextClassifier
+    from projnet.device_bench.text_predict import EmptyText, TextClassifier
     from projnet.native_output import captured_native_output
 
     with captured_native_output():  # LiteRT announces its XNNPACK delegate on fd 2 at the first invoke
         classifier = TextClassifier.load(model, spec)
         classifier.logits(np.zeros(classifier.spec.max_ids, np.int32))
     inputs = texts if texts else (line.rstrip(b"\r\n") for line in sys.stdin.buffer)
+    skipped = []
     for number, text in enumerate(inputs, start=1):
         try:
             result = classifier.predict(text, top_k)
+        except EmptyText as exc:
+            if not skip_empty:
+                raise ProjnetError(f"{'text' if texts else 'line'} {number}: {exc}; pass --skip-empty to skip such "
+                                   f"texts") from None
+            skipped.append(number)
+            continue
         except ProjnetError as exc:
             raise ProjnetError(f"{'text' if texts else 'line'} {number}: {exc}") from None
         if as_json:
@@ -343,6 +352,9 @@ def predict_command(
             continue
         shown = "  ".join(f"{t['label']} {t['probability']:.3f}" for t in result["top"])
         typer.echo(f"{shown}{'  (truncated)' if result['truncated'] else ''}")
+    if skipped:
+        shown = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
+        stderr.print(f"skipped {len(skipped)} empty {'text' if texts else 'line'}(s): {shown}")
 
 
 @app.command("datasets")

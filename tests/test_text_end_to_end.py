@@ -117,12 +117,23 @@ def test_predict_prints_top_k_and_json(text_run):
 
 
 @pytest.mark.parametrize("args, stdin, message", [
-    (["  ?! "], None, "error: text 1: empty text: it has no letters or digits to classify"),
-    ([], b"lost card\n\n", "error: line 2: empty text: it has no letters or digits to classify"),
+    (["  ?! "], None, "error: text 1: empty text: it has no letters or digits to classify; pass --skip-empty"),
+    ([], b"lost card\n\n", "error: line 2: empty text: it has no letters or digits to classify; pass --skip-empty"),
 ])
 def test_predict_refuses_empty_text_in_one_line(text_run, args, stdin, message):
     result = runner.invoke(app, ["predict", str(text_run / "student_int8.tflite"), *args], input=stdin)
-    assert result.exit_code == 1 and one_line_error(result.stderr) == message
+    assert result.exit_code == 1 and one_line_error(result.stderr).startswith(message)
+
+
+def test_predict_skip_empty_classifies_the_rest_and_counts_what_it_skipped(text_run):
+    model = str(text_run / "student_int8.tflite")
+    result = runner.invoke(app, ["predict", model, "--skip-empty"], input=b"lost card\n\n?!\nexchange rate\n")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.strip().splitlines()) == 2  # lines 1 and 4
+    assert result.stderr.strip() == "skipped 2 empty line(s): 2, 3"
+    result = runner.invoke(app, ["predict", model, "--skip-empty", "...", "my card was stolen"])
+    assert result.exit_code == 0 and len(result.stdout.strip().splitlines()) == 1
+    assert result.stderr.strip() == "skipped 1 empty text(s): 1"
 
 
 def test_predict_refuses_a_missing_or_mismatched_spec(text_run, tmp_path):

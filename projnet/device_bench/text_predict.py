@@ -19,6 +19,10 @@ from projnet.device_bench.text_featurizer import FeaturizerSpec, as_text, featur
 from projnet.errors import ProjnetError
 
 
+class EmptyText(ProjnetError):
+    """A text the featurizer turns into no ids at all: nothing to classify."""
+
+
 @dataclass
 class TextClassifier:
     spec: FeaturizerSpec
@@ -58,7 +62,7 @@ class TextClassifier:
         """The top-k labels with probabilities; empty text (nothing to featurize) is refused."""
         ids = featurize(text, self.spec)
         if not ids.any():
-            raise ProjnetError("empty text: it has no letters or digits to classify")
+            raise EmptyText("empty text: it has no letters or digits to classify")
         logits = self.logits(ids)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
