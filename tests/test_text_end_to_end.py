@@ -146,6 +146,11 @@ def test_predict_refuses_a_missing_or_mismatched_spec(text_run, tmp_path):
     (tmp_path / "two.json").write_text(json.dumps(doc))
     result = runner.invoke(app, ["predict", str(text_run / "student_int8.tflite"), "hi", "--spec", str(tmp_path / "two.json")])
     assert result.exit_code == 1 and "has 77 outputs but its spec lists 2 labels" in one_line_error(result.stderr)
+    # another model's spec, with the same 77 labels: refused by the model's SHA-256, not used to mislabel it
+    result = runner.invoke(app, ["predict", str(text_run / "student_float.tflite"), "hi",
+                                 "--spec", str(text_run / "student_int8.featurizer.json")])
+    assert result.exit_code == 1
+    assert "student_int8.featurizer.json was exported beside another model (SHA-256 " in one_line_error(result.stderr)
 
 
 @pytest.mark.parametrize("args, code, message", [

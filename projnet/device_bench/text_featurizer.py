@@ -52,6 +52,7 @@ class FeaturizerSpec:
     pad_id: int = PAD_ID
     labels: list[str] = field(default_factory=list)  # output index -> label
     test_vectors: list[dict] = field(default_factory=list)  # {"text": ..., "ids": [...]} checked on load
+    model_sha256: str = ""  # the .tflite this spec was exported beside ("" in specs from before it was recorded)
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "version": VERSION, "hash": "fnv1a_32 over UTF-8, as int32; 0 -> 1",
@@ -69,7 +70,8 @@ class FeaturizerSpec:
         try:
             spec = cls(max_ids=int(doc["max_ids"]), max_chars=int(doc["max_chars"]), pad_id=int(doc["pad_id"]),
                        word_ngrams=int(doc["word_ngrams"]), char_ngrams=int(doc["char_ngrams"]),
-                       labels=[str(label) for label in doc["labels"]], test_vectors=list(doc["test_vectors"]))
+                       labels=[str(label) for label in doc["labels"]], test_vectors=list(doc["test_vectors"]),
+                       model_sha256=str(doc.get("model_sha256", "")))
         except (KeyError, TypeError, ValueError) as exc:
             raise ProjnetError(f"{where} is missing or has a bad field: {exc}") from None
         if spec.pad_id != PAD_ID or min(spec.max_ids, spec.max_chars, spec.word_ngrams) < 1 or spec.char_ngrams < 0:

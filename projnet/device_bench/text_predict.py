@@ -8,6 +8,7 @@ takes; the model's (possibly int8) logits are dequantized and turned into probab
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,14 @@ class TextClassifier:
 
     @classmethod
     def load(cls, model_path: str | Path, spec_file: str | Path | None = None) -> "TextClassifier":
-        spec = load_spec(spec_file or spec_path(model_path))
-        runtime, interpreter = make_interpreter(read_model(model_path), threads=1)
+        spec_file = spec_file or spec_path(model_path)
+        spec = load_spec(spec_file)
+        model = read_model(model_path)
+        digest = hashlib.sha256(model).hexdigest()
+        if spec.model_sha256 and spec.model_sha256 != digest:
+            raise ProjnetError(f"{spec_file} was exported beside another model (SHA-256 {spec.model_sha256[:12]}..., "
+                               f"{model_path} is {digest[:12]}...): use the spec exported with this model")
+        runtime, interpreter = make_interpreter(model, threads=1)
         (detail,) = interpreter.get_input_details()
         if np.dtype(detail["dtype"]) != np.int32 or list(detail["shape"][1:]) != [spec.max_ids]:
             raise ProjnetError(f"{model_path} takes {np.dtype(detail['dtype'])}{list(detail['shape'])}, not the "

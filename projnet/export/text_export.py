@@ -18,8 +18,13 @@ from projnet.device_bench.text_featurizer import FeaturizerSpec, featurize_batch
 
 
 def write_featurizer_spec(model_path: Path, splits: DatasetSplits) -> Path:
+    """MODEL.featurizer.json beside MODEL.tflite, which must be written first: the spec records its SHA-256,
+    so that a spec copied beside another model with as many labels is refused instead of mislabelling it."""
+    import hashlib
+
     path = spec_path(model_path)
-    atomic_write_json(path, splits.featurizer)
+    digest = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+    atomic_write_json(path, {**splits.featurizer, "model_sha256": digest})
     return path
 
 
