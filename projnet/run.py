@@ -11,7 +11,7 @@ from pathlib import Path
 
 from projnet import run_dir as names
 from projnet.atomic_io import atomic_write_json, atomic_write_text, atomic_write_with
-from projnet.config import RunConfig, config_from_toml, config_to_toml
+from projnet.config import RunConfig, config_from_toml, config_to_toml, get_key, known_keys
 from projnet.data import load_dataset
 from projnet.errors import ProjnetError, UsageError
 from projnet.run_report import plot_training_curves
@@ -23,25 +23,38 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
 
     With `resume`, `out` is an existing run directory whose checkpoint training continues from.
     """
-    import keras
-    import tensorflow as tf
-
-    from projnet.export.export_run import export_run
-    from projnet.registry import backend
-    from projnet.projection.student import build_student
-    from projnet.trainer.joint_training import CheckpointPolicy, train_jointly
-    from projnet.trainer.models import build_trainer
-    from projnet.trainer.pipeline_training import train_pipelined
-
     splits = load_dataset(config.data)  # before the run directory: a missing data set leaves nothing behind
     check_before_training(config, splits)
     devices = stage_devices(config) if config.pipelined else []  # before TensorFlow's first op and the run directory
     if not resume:
-        out = names.prepare_run_dir(out, overwrite)
+        out = names.prepare_run_dir(out, overwrite)  # takes the directory's lock
+    else:
+        names.acquire_lock(out)
+    try:
+        return _train_and_export_in(out, config, splits, devices, show_progress, resume)
+    finally:
+        names.release_lock(out)
+
+
+def _train_and_export_in(out: Path, config: RunConfig, splits, devices: list[str], show_progress: bool,
+                         resume: bool) -> dict:
+    import keras
+    import tensorflow as tf
+
+    from projnet.export.export_run import export_run
+    from projnet.projection.student import build_student
+    from projnet.registry import backend
+    from projnet.trainer.joint_training import CheckpointPolicy, train_jointly
+    from projnet.trainer.models import build_trainer
+    from projnet.trainer.pipeline_training import train_pipelined
+
+    if not resume:
         if config.data.dataset.startswith("csv:"):  # absolute, so `projnet export` works from any folder
             path = Path(config.data.dataset[len("csv:"):]).expanduser().resolve()
             config = dataclasses.replace(config, data=dataclasses.replace(config.data, dataset=f"csv:{path}"))
         atomic_write_text(out / names.CONFIG, config_to_toml(config))
+        (out / names.CHECKPOINT_DIR).mkdir(exist_ok=True)  # the settings a resume must find unchanged
+        atomic_write_text(out / names.CHECKPOINT_DIR / names.STARTED_CONFIG, config_to_toml(config))
     if config.train.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.train.seed)  # initialisation must not depend on what ran before
@@ -128,9 +141,27 @@ def check_model_fits_data(student, splits) -> None:
 
 def resume_run(run_dir: Path, show_progress: bool = True) -> dict:
     """Continue an interrupted run from its checkpoint with its own config.toml, then export."""
+    from projnet.trainer.checkpoint import MANIFEST
+
     run_dir = names.require_run_dir(run_dir, names.CONFIG)
-    return train_and_export(config_from_toml(run_dir / names.CONFIG), run_dir, show_progress=show_progress,
-                            resume=True)
+    if not (run_dir / names.CHECKPOINT_DIR / MANIFEST).is_file():
+        finished = [n for n in (names.METRICS, names.STUDENT_KERAS, names.TRAINER_KERAS) if (run_dir / n).exists()]
+        if finished:  # its checkpoint was deleted: starting over would replace the finished models
+            raise ProjnetError(f"{run_dir} has no checkpoint to resume from ({names.CHECKPOINT_DIR}/{MANIFEST} is "
+                               f"missing) but holds a finished run ({', '.join(finished)}); train it again with "
+                               f"--overwrite")
+        import sys  # killed before its first checkpoint: nothing to lose, so the run starts over, and says so
+
+        print(f"{run_dir}: no checkpoint yet, the run starts over", file=sys.stderr)
+    config = config_from_toml(run_dir / names.CONFIG)
+    started = run_dir / names.CHECKPOINT_DIR / names.STARTED_CONFIG
+    if started.is_file():
+        before = config_from_toml(started)
+        edited = [key for key in known_keys() if get_key(before, key) != get_key(config, key)]
+        if edited:
+            raise ProjnetError(f"{run_dir / names.CONFIG} was edited after the run started ({', '.join(edited)}); "
+                               f"--resume continues the run as it started: undo the edit, or start a new run")
+    return train_and_export(config, run_dir, show_progress=show_progress, resume=True)
 
 
 def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:

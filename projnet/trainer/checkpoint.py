@@ -23,8 +23,8 @@ import numpy as np
 
 from projnet.atomic_io import atomic_write_bytes, atomic_write_json
 from projnet.errors import ProjnetError
+from projnet.run_dir import CHECKPOINT_DIR
 
-CHECKPOINT_DIR = "checkpoint"
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 

@@ -164,3 +164,49 @@ def test_resume_before_the_first_checkpoint_starts_the_run_over(tmp_path):
     again = CliRunner().invoke(app, ["train-and-export", "--resume", str(run_dir), "--quiet"])
     assert again.exit_code == 0, again.output
     assert (run_dir / "history.json").read_text() == history
+
+
+def test_resume_refuses_a_finished_run_without_checkpoint_and_an_edited_config(tmp_path):
+    """Both used to retrain silently: from scratch over the finished models, or with the edited settings."""
+    import shutil
+
+    run_dir = tmp_path / "done"
+    first = CliRunner().invoke(app, ["train-and-export", "--out", str(run_dir), "--quiet", "--set", "train.epochs=1",
+                                     *SMALL])
+    assert first.exit_code == 0, first.output
+    config = run_dir / "config.toml"
+    config.write_text(config.read_text().replace("learning_rate = 0.001", "learning_rate = 1e+30"))
+    edited = CliRunner().invoke(app, ["train-and-export", "--resume", str(run_dir), "--quiet"])
+    assert edited.exit_code == 1
+    assert one_line_error(edited.stderr).endswith("was edited after the run started (train.learning_rate); --resume "
+                                                  "continues the run as it started: undo the edit, or start a new run")
+    metrics = (run_dir / "metrics.json").read_bytes()
+    shutil.rmtree(run_dir / CHECKPOINT_DIR)
+    gone = CliRunner().invoke(app, ["train-and-export", "--resume", str(run_dir), "--quiet"])
+    assert gone.exit_code == 1
+    assert "has no checkpoint to resume from (checkpoint/manifest.json is missing) but holds a finished run" in \
+        one_line_error(gone.stderr)
+    assert (run_dir / "metrics.json").read_bytes() == metrics
+
+
+def test_overwrite_removes_the_earlier_runs_files_and_a_live_run_keeps_its_directory(tmp_path):
+    from projnet.run_dir import LOCK
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    for stale in ("student_int8.featurizer.json", "student_dynamic.tflite", "student_dynamic.expected.npz"):
+        (run_dir / stale).write_text("from an earlier run")
+    (run_dir / "notes.txt").write_text("mine")
+    (run_dir / LOCK).write_text(str(os.getppid()))  # a live process holds it: the run must not start
+    busy = CliRunner().invoke(app, ["train-and-export", "--out", str(run_dir), "--overwrite", "--quiet", *SMALL,
+                                    "--set", "train.epochs=1"])
+    assert busy.exit_code == 1
+    assert f"is being written by another projnet run (pid {os.getppid()})" in one_line_error(busy.stderr)
+    assert (run_dir / "student_dynamic.tflite").is_file()
+    (run_dir / LOCK).write_text("999999999")  # its writer is gone: taken over
+    done = CliRunner().invoke(app, ["train-and-export", "--out", str(run_dir), "--overwrite", "--quiet", *SMALL,
+                                    "--set", "train.epochs=1"])
+    assert done.exit_code == 0, done.output
+    names = {p.name for p in run_dir.iterdir()}
+    assert "notes.txt" in names and "student_int8.tflite" in names and LOCK not in names
+    assert not names & {"student_int8.featurizer.json", "student_dynamic.tflite", "student_dynamic.expected.npz"}
