@@ -151,10 +151,31 @@ def markdown(result: dict) -> str:
             f"{p['size_bytes'] / 1024:.1f} KB")
         lead = "-" if row["student_lead_points"] is None else f"{row['student_lead_points']:+.2f} points"
         lines.append(f"| <= {row['budget_kb']} KB | " + " | ".join(cell(s)) + " | " + " | ".join(cell(b)) + f" | {lead} |")
-    lines += ["", "| model | kind | accuracy (median) | size | featurize + infer p50 | infer p50 |", "|---|---|---|---|---|---|"]
+    if "by_family" in result:  # images: the student beside each baseline family's front
+        families = [k for k in result["by_family"][0] if f"{k}_accuracy" in result["by_family"][0]]
+        lines += ["", "| budget | best student | " + " | ".join(f"best {f} | student lead over {f}" for f in families) + " |",
+                  "|---|---|" + "---|---|" * len(families)]
+        for row in result["by_family"]:
+            s = by_name.get(row["student"])
+            cells = [f"`{s['name']}` {s['accuracy']:.4f} ({s['size_bytes'] / 1024:.1f} KB)" if s else "-"]
+            for f in families:
+                b = by_name.get(row[f])
+                lead = row[f"student_lead_over_{f}_points"]
+                cells += [f"`{b['name']}` {b['accuracy']:.4f} ({b['size_bytes'] / 1024:.1f} KB)" if b else "-",
+                          "-" if lead is None else f"{lead:+.2f} points"]
+            lines.append(f"| <= {row['budget_kb']} KB | " + " | ".join(cells) + " |")
+    text = any("infer_p50_us" in p for p in result["points"])  # text fronts time featurize + infer and infer alone
+    header = "| model | kind | accuracy (median) | size | featurize + infer p50 | infer p50 |" if text else \
+        "| model | kind | accuracy (median; seeds) | size | p50, one image |"
+    lines += ["", header, "|---|---|---|---|---|---|" if text else "|---|---|---|---|---|"]
     for p in sorted(result["points"], key=lambda p: p["size_bytes"]):
-        lines.append(f"| `{p['name']}` | {p['kind']} | {acc(p['accuracy'])} | {p['size_bytes'] / 1024:.1f} KB | "
-                     f"{us(p.get('p50_us'))} us | {us(p.get('infer_p50_us'))} us |")
+        if text:
+            lines.append(f"| `{p['name']}` | {p['kind']} | {acc(p['accuracy'])} | {p['size_bytes'] / 1024:.1f} KB | "
+                         f"{us(p.get('p50_us'))} us | {us(p.get('infer_p50_us'))} us |")
+        else:
+            runs = "/".join(f"{a:.3f}" for a in p["accuracy_runs"])
+            lines.append(f"| `{p['name']}` | {p.get('style') or p['kind']} | {acc(p['accuracy'])} ({runs}) | "
+                         f"{p['size_bytes'] / 1024:.1f} KB | {p.get('p50_us', 0):.1f} us |")
     return "\n".join(lines)
 
 

@@ -1,4 +1,8 @@
-"""Write files so that a reader never sees half of one: write a temporary sibling, then rename."""
+"""Write files so that a reader never sees half of one: write a temporary sibling, fsync it, rename, fsync the folder.
+
+The two fsyncs are what make the rename survive a power cut, not only a killed process: without them a
+checkpoint's manifest could reach the disk before the arrays it names.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,18 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+    """JSON as every parser reads it: a NaN or an infinity (a diverged loss, a failed figure) is written as null."""
+    return atomic_write_text(path, json.dumps(_finite(obj), indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def atomic_write_with(path: str | os.PathLike, write: Callable[[str], Any]) -> Path:
@@ -38,8 +53,10 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[str], Any]) -> P
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; artifacts get the usual permissions
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; artifacts get the usual permissions
+        _fsync(tmp, os.O_RDONLY)
         os.replace(tmp, path)
+        _fsync(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -49,7 +66,20 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[str], Any]) -> P
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
+def _fsync(path: str | os.PathLike, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_umask() -> int:
+    """The process umask, read once at import: os.umask can only be read by setting it, and zeroing it later,
+    while TensorFlow's threads create files, would give them open permissions for that moment."""
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()
