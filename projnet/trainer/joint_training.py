@@ -31,9 +31,11 @@ class TrainingDiverged(ProjnetError):
 
 
 class TrainingInterrupted(ProjnetError):
-    """Ctrl-C: a checkpoint was written and training stopped cleanly."""
+    """Ctrl-C or SIGTERM: a checkpoint was written and training stopped cleanly; exit 128 + the signal."""
 
-    exit_code = 130
+    def __init__(self, message: str, signum: int = signal.SIGINT):
+        super().__init__(message)
+        self.exit_code = 128 + int(signum)  # 130 for Ctrl-C, 143 for SIGTERM, as shells report them
 
 
 @dataclass
@@ -99,22 +101,24 @@ def make_train_step(trainer: keras.Model, student: keras.Model, objective: Objec
 
 @contextlib.contextmanager
 def graceful_interrupt():
-    """The first Ctrl-C only raises a flag the loop checks after each step; a second one stops at once."""
-    flag = threading.Event()
+    """The first Ctrl-C or SIGTERM (what schedulers and containers send) only records the signal, which the
+    loop checks after each step (`interrupted()` returns it, else 0); a second Ctrl-C stops at once."""
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield flag.is_set
+        yield lambda: 0
         return
 
-    def on_sigint(signum, frame):
-        if flag.is_set():
+    def on_signal(signum, frame):
+        if received and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        flag.set()
+        received.append(signum)
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield flag.is_set
+        yield lambda: received[0] if received else 0
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def train_jointly(trainer: keras.Model, student: keras.Model, splits: DatasetSplits, train: TrainConfig,
@@ -170,8 +174,9 @@ def train_jointly(trainer: keras.Model, student: keras.Model, splits: DatasetSpl
                     save()
                     where = f" {checkpoints.run_dir}" if checkpoints else ""
                     raise TrainingInterrupted(
-                        f"interrupted at step {state.global_step} (epoch {epoch}); checkpoint written; "
-                        f"resume with: projnet train-and-export --resume{where}")
+                        f"interrupted ({signal.Signals(interrupted()).name}) at step {state.global_step} (epoch "
+                        f"{epoch}); checkpoint written; resume with: projnet train-and-export --resume{where}",
+                        interrupted())
                 if checkpoints is not None and checkpoints.every_steps and \
                         state.global_step % checkpoints.every_steps == 0:
                     save()

@@ -12,6 +12,7 @@ for) and mid-epoch checkpoints; a resumed run restarts at its last epoch end wit
 
 from __future__ import annotations
 
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,8 +167,9 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
                                   "student_test_accuracy": accuracy(student, splits.x_test, splits.y_test)})
                     started += time.perf_counter() - evaluating  # throughput counts training only
                 if interrupted():
-                    raise TrainingInterrupted(f"interrupted at step {state.global_step} (epoch {epoch}); the last "
-                                              f"checkpoint is at the end of epoch {state.epochs_done}")
+                    raise TrainingInterrupted(f"interrupted ({signal.Signals(interrupted()).name}) at step "
+                                              f"{state.global_step} (epoch {epoch}); the last checkpoint is at the "
+                                              f"end of epoch {state.epochs_done}", interrupted())
             if epoch > 1 or train.epochs == 1:  # the first epoch pays for tracing every update pattern
                 steady_time += time.perf_counter() - started
                 steady_ticks += ticks_per_epoch

@@ -69,6 +69,24 @@ def test_sigkill_at_a_random_step_then_resume_matches_an_uninterrupted_run(tmp_p
     assert (killed / "student.keras").exists()
 
 
+def test_sigterm_writes_a_checkpoint_exits_143_and_resumes_to_the_uninterrupted_metrics(tmp_path):
+    """What a scheduler or `docker stop` sends: treated as Ctrl-C (it used to kill the run without a checkpoint)."""
+    epochs = ["--set", "train.epochs=4", "--set", "train.checkpoint_every_steps=5"]  # the signal lands mid-training
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    subprocess.run(_command(straight, *epochs), check=True, capture_output=True)
+    process = _start_and_wait(_command(stopped, *epochs), stopped, 0)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr[-2000:]
+    assert "interrupted (SIGTERM) at step " in one_line_error(stderr)
+    resumed = subprocess.run([sys.executable, "-m", "projnet.cli", "train-and-export", "--resume", str(stopped),
+                              "--quiet"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    expected, got = (json.loads((d / "metrics.json").read_text()) for d in (straight, stopped))
+    for key in ("trainer", "student"):
+        assert got[key] == expected[key]
+
+
 def test_sigint_writes_a_checkpoint_and_prints_the_resume_command(tmp_path):
     run_dir = tmp_path / "interrupted"
     process = _start_and_wait(_command(run_dir, "--set", "train.epochs=500"), run_dir, 0)
@@ -78,7 +96,7 @@ def test_sigint_writes_a_checkpoint_and_prints_the_resume_command(tmp_path):
     line = one_line_error(stderr)
     assert f"resume with: projnet train-and-export --resume {run_dir}" in line
     checkpoint = load_checkpoint(run_dir)  # verified by its checksum
-    assert f"interrupted at step {checkpoint.state.global_step} " in line
+    assert f"interrupted (SIGINT) at step {checkpoint.state.global_step} " in line
     assert not (run_dir / "student_int8.tflite").exists()
 
 
