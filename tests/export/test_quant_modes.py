@@ -82,3 +82,13 @@ def test_qat_in_its_own_process_is_as_accurate_as_int8(trained):
     int8 = accuracy(convert_student(student, "int8", representative), digits)
     assert accuracy(qat, digits) >= int8 - 1 / len(digits.y_test) - 1e-9  # at most one test image worse
     assert os.environ.get("TF_USE_LEGACY_KERAS") != "1" and keras.__version__.startswith("3.")
+
+
+def test_dynamic_mode_stays_loadable_by_tflite_runtime_2_14(trained):
+    """Per-channel hybrid FULLY_CONNECTED is version 12, which tflite-runtime 2.14 refuses; per tensor it is 9."""
+    from projnet.device_bench.model_file import model_ops
+    from projnet.export.student_conversion import convert_student
+
+    digits, student = trained
+    versions = {op["version"] for op in model_ops(convert_student(student, "dynamic")) if op["name"] == "FULLY_CONNECTED"}
+    assert versions and max(versions) <= 11, versions
