@@ -46,3 +46,16 @@ def test_export_refuses_a_data_set_of_other_images(patch_run):
     assert result.exit_code == 1
     assert one_line_error(result.stderr) == ("error: the student takes 8x8x1 images of 64 values but fashion_mnist "
                                              "has 784 (28x28x1); export it with the data set it was trained on")
+
+
+def test_the_api_loads_a_saved_student_in_a_fresh_process(patch_run):
+    """keras.saving.load_model alone cannot: projnet's layer classes must be imported first."""
+    import subprocess
+    import sys
+
+    code = ("import sys, projnet; assert 'keras' not in sys.modules; from projnet.api import load_model; "
+            f"m = load_model({str(patch_run / 'student.keras')!r}); print(m.count_params())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": "3",
+                                                                                              "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.strip().splitlines()[-1]) > 0
