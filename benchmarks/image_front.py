@@ -41,6 +41,7 @@ STUDENTS = {
     "patch_F8_c16-32": patch(1, 8, [16, 32]),  # <= 16 KB
     "patch_F16_c32-48": patch(2, 8, [32, 48]),  # <= 32 KB
     "patch_F16_c48-64": patch(2, 8, [48, 64]),  # <= 64 KB: the fashion_mnist default
+    "patch_F32_c64-96": patch(4, 8, [64, 96]),  # <= 128 KB
 }
 BASELINES = [("mlp", h) for h in (8, 16, 32, 64, 128)] + [("cnn", f) for f in (4, 8, 16, 32)]
 STYLE = {"mlp": "baseline", "cnn": "tiny CNN"}

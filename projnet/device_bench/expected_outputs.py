@@ -54,11 +54,14 @@ def record_expected(interpreter, inputs: np.ndarray) -> bytes:
 
 def check_expected(interpreter, npz_path: str | Path) -> dict:
     """Run the shipped inputs here; report how many rows keep their argmax and the largest difference."""
+    import zipfile
+
     try:
         with np.load(npz_path, allow_pickle=False) as npz:
             inputs, expected = npz["inputs"], npz["outputs"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise ProjnetError(f"cannot read expected outputs {npz_path}: {exc}") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # truncated: BadZipFile
+        raise ProjnetError(f"cannot read expected outputs {npz_path}: {exc or type(exc).__name__}; delete it to "
+                           f"bench without the check, or export again") from None
     got = _outputs_row_by_row(interpreter, inputs)
     if got.shape != expected.shape:
         raise ProjnetError(f"{npz_path} holds outputs of shape {list(expected.shape)}; the model gives {list(got.shape)}")

@@ -13,11 +13,17 @@ CUSTOM_OPCODE = 32  # BuiltinOperator.CUSTOM: Flex (select TF) ops are custom op
 def read_model(path: str | Path) -> bytes:
     """The model's bytes, or a one-line error for a missing, empty, non-TFLite or truncated file."""
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise ProjnetError(f"{path} is a folder, not a .tflite model")
+    if not path.exists():
         raise ProjnetError(f"model file not found: {path}")
-    data = path.read_bytes()
-    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
-        raise ProjnetError(f"{path} is not a TFLite model (no 'TFL3' flatbuffer identifier)")
+    if not path.is_file():  # /dev/null, a FIFO: reading it could block or give nothing
+        raise ProjnetError(f"{path} is not a regular file, not a .tflite model")
+    with open(path, "rb") as f:  # the header first: a 1 GB file that is not a model is refused unread
+        head = f.read(8)
+        if len(head) < 8 or head[4:8] != TFLITE_IDENTIFIER:
+            raise ProjnetError(f"{path} is not a TFLite model (no 'TFL3' flatbuffer identifier)")
+        data = head + f.read()
     root = int.from_bytes(data[0:4], "little")
     if root + 4 > len(data):
         raise ProjnetError(f"{path} is truncated ({len(data)} bytes; the flatbuffer points past its end)")

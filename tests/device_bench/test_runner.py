@@ -148,3 +148,26 @@ def test_runner_peak_rss_stays_under_60_mb_for_the_digits_student(digits_run):
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["rows"] == 1000 and figures["samples"] <= MAX_LATENCY_SAMPLES
     assert figures["reported"] <= figures["process"] < 60, figures
+
+
+@pytest.mark.parametrize("where, message", [
+    ("folder", "is a folder, not a .tflite model"),
+    ("/dev/null", "/dev/null is not a regular file, not a .tflite model"),
+])
+def test_a_folder_or_a_device_is_named_as_such(tmp_path, where, message):
+    from projnet.device_bench.model_file import read_model
+
+    with pytest.raises(ProjnetError, match=message):
+        read_model(tmp_path if where == "folder" else where)
+
+
+def test_a_truncated_expected_outputs_file_is_one_error_naming_it(digits_run, tmp_path):
+    from projnet.device_bench.expected_outputs import check_expected
+    from projnet.device_bench.runtime import make_interpreter
+
+    shipped = (digits_run / "student_int8.expected.npz").read_bytes()
+    broken = tmp_path / "student_int8.expected.npz"
+    broken.write_bytes(shipped[:100])
+    _, interpreter = make_interpreter((digits_run / "student_int8.tflite").read_bytes(), 1)
+    with pytest.raises(ProjnetError, match=rf"cannot read expected outputs {broken}: .*delete it to bench without"):
+        check_expected(interpreter, broken)
