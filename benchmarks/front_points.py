@@ -95,8 +95,8 @@ def plot_front(result: dict, path: Path) -> None:
     import matplotlib.ticker
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    styles = {"student": ("o", "tab:blue"), "baseline": ("s", "tab:gray"), "fasttext": ("^", "tab:orange"),
-              "tiny CNN": ("D", "tab:brown")}
+    styles = {"student": ("o", "tab:blue"), "baseline": ("s", "tab:gray"), "plain MLP": ("s", "tab:gray"),
+              "fasttext": ("^", "tab:orange"), "tiny CNN": ("D", "tab:brown")}
     latency = result.get("latency_label", "featurize + infer p50, one text, one thread (us, log scale)")
     for ax, key, label in ((axes[0], "size_bytes", "model file size (KB, log scale)"), (axes[1], "p50_us", latency)):
         for p in result["points"]:
@@ -121,7 +121,7 @@ def plot_front(result: dict, path: Path) -> None:
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         lo, hi = ax.get_xlim()
-        ticks = (8, 16, 32, 64, 128, 256, 512, 1024) if key == "size_bytes" else (5, 10, 20, 50, 100, 200, 500, 1000)
+        ticks = (8, 16, 32, 64, 128, 256, 512, 1024) if key == "size_bytes" else (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
         ax.set_xticks([t for t in ticks if lo <= t <= hi])
         ax.set_xlim(lo, hi)
         ax.set_xlabel(label)

@@ -9,7 +9,8 @@ from projnet.cli import app
 from tests.helpers import one_line_error
 
 runner = CliRunner()
-QUICK = ["--set", "train.epochs=1", "--set", "trainer.hidden=[16]", "--set", "bench.min_time_s=0.05", "--quiet"]
+QUICK = ["--set", "train.epochs=1", "--set", "trainer.hidden=[16]", "--set", "bench.min_time_s=0.05", "--set", "export.baselines=false",
+         "--quiet"]  # the run's own baselines are tested in tests/test_patch_cli.py
 
 
 def test_datasets_lists_what_is_here():

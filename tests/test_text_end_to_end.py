@@ -69,9 +69,12 @@ def test_baseline_command_ships_a_model_the_text_bench_runs(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--family", "svm"], "error: --family must be one of: hashed_linear, embedding_bag. Received: 'svm'"),
-    (["--size", "1"], "error: --size (buckets) must be between 2 and 1048576. Received: 1"),
-    (["--dataset", "digits"], "error: baselines take text data sets (ids); digits has float features"),
+    (["--family", "svm"], "error: --family must be one of: hashed_linear, embedding_bag, mlp, cnn. Received: 'svm'"),
+    (["--size", "1"], "error: --size must be between 2 and 1048576. Received: 1"),
+    (["--dataset", "digits"], "error: --family hashed_linear takes ids inputs but digits has dense inputs; "
+                              "use one of: mlp, cnn"),
+    (["--dataset", "banking77", "--family", "cnn"], "error: --family cnn takes dense inputs but banking77 has ids "
+                                                    "inputs; use one of: hashed_linear, embedding_bag"),
 ])
 def test_baseline_command_refuses_bad_input_in_one_line(args, message, tmp_path):
     done = subprocess.run([sys.executable, "-m", "projnet.cli", "baseline", "--out", str(tmp_path / "b"), *args],

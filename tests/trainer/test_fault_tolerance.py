@@ -21,7 +21,8 @@ from projnet.errors import ProjnetError
 from projnet.trainer.checkpoint import CHECKPOINT_DIR, MANIFEST, load_checkpoint
 from tests.helpers import one_line_error
 
-SMALL = ["--set", "trainer.hidden=[64]", "--set", "bench.min_time_s=0.05", "--set", "bench.warmup_runs=2"]
+SMALL = ["--set", "trainer.hidden=[64]", "--set", "bench.min_time_s=0.05", "--set", "bench.warmup_runs=2",
+         "--set", "export.baselines=false"]  # the run's baselines are tested in tests/test_patch_cli.py
 
 
 def _command(out: Path, *extra: str) -> list[str]:

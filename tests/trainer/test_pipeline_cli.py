@@ -15,7 +15,7 @@ def test_sideways_run_end_to_end(tmp_path):
     out = tmp_path / "sideways"
     result = CliRunner().invoke(app, ["train-and-export", "--out", str(out), "--quiet", "--engine", "sideways",
                                       "--stages", "2", "--devices", "/CPU:0,/CPU:1", "--stream", "smooth",
-                                      "--set", "train.epochs=12"])
+                                      "--set", "train.epochs=12", "--set", "export.baselines=false"])
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
     pipeline = json.loads((out / "pipeline.json").read_text())
