@@ -48,6 +48,34 @@ def family_rows(points: list[dict], budgets_kb, families) -> list[dict]:
     return rows
 
 
+def parse_budgets(parser, text: str) -> list[int]:
+    """--budgets: whole KB, comma-separated, positive; a bad value is the parser's usage error."""
+    try:
+        budgets = [int(b) for b in text.split(",")]
+    except ValueError:
+        parser.error(f"--budgets takes whole KB, comma-separated. Received: {text!r}")
+    if not budgets or min(budgets) < 1:
+        parser.error(f"--budgets must be positive. Received: {text!r}")
+    return budgets
+
+
+def run_every_seed(seeds, students: dict, baselines, run_student, run_baseline, started: float) -> list[list[dict]]:
+    """Per seed, every student (name -> settings) then every (family, size) baseline, each with a progress line."""
+    import time
+
+    runs_by_seed = []
+    for seed in seeds:
+        found = []
+        for name, settings in students.items():
+            print(f"[{time.time() - started:6.0f} s] seed {seed}: student {name}", flush=True)
+            found.append(run_student(name, settings, seed))
+        for family, size in baselines:
+            print(f"[{time.time() - started:6.0f} s] seed {seed}: baseline {family} {size}", flush=True)
+            found.append(run_baseline(family, size, seed))
+        runs_by_seed.append(found)
+    return runs_by_seed
+
+
 def merge_seeds(runs_by_seed: list[list[dict]]) -> list[dict]:
     """One point per model: the median accuracy over seeds, every seed's accuracy, seed 0's other figures."""
     import statistics

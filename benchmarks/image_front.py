@@ -25,7 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.front_points import budget_rows, family_rows, merge_seeds, plot_front, print_front
+from benchmarks.front_points import (budget_rows, family_rows, merge_seeds, parse_budgets, plot_front,
+                                     print_front, run_every_seed)
 
 BUDGETS_KB = (16, 32, 64, 128)
 
@@ -86,16 +87,6 @@ def time_model(model: str, min_time: float) -> dict:
     return {"p50_us": bench["latency_us"]["p50"], "peak_rss_mb": bench["peak_rss_mb"], "runtime": bench["runtime"]}
 
 
-def parse_budgets(parser, text: str) -> list[int]:
-    try:
-        budgets = [int(b) for b in text.split(",")]
-    except ValueError:
-        parser.error(f"--budgets takes whole KB, comma-separated. Received: {text!r}")
-    if not budgets or min(budgets) < 1:
-        parser.error(f"--budgets must be positive. Received: {text!r}")
-    return budgets
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="fashion_mnist")
@@ -125,16 +116,10 @@ def main() -> int:
                      f"families: {', '.join(STYLE)}")
     runs = args.runs or Path("runs/front") / args.dataset
     started = time.time()
-    runs_by_seed = []
-    for seed in seeds:
-        found = []
-        for name in students:
-            print(f"[{time.time() - started:6.0f} s] seed {seed}: student {name}", flush=True)
-            found.append(run_student(args.dataset, name, STUDENTS[name], seed, runs, args.reuse))
-        for family, size in baselines:
-            print(f"[{time.time() - started:6.0f} s] seed {seed}: baseline {family} {size}", flush=True)
-            found.append(run_baseline(args.dataset, family, size, seed, runs, args.reuse))
-        runs_by_seed.append(found)
+    runs_by_seed = run_every_seed(
+        seeds, {name: STUDENTS[name] for name in students}, baselines,
+        lambda name, settings, seed: run_student(args.dataset, name, settings, seed, runs, args.reuse),
+        lambda family, size, seed: run_baseline(args.dataset, family, size, seed, runs, args.reuse), started)
     points = merge_seeds(runs_by_seed)
     for point in points:
         print(f"[{time.time() - started:6.0f} s] timing {point['name']}", flush=True)

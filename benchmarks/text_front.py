@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.front_points import budget_rows, merge_seeds, plot_front, print_front
+from benchmarks.front_points import budget_rows, merge_seeds, parse_budgets, plot_front, print_front, run_every_seed
 from benchmarks.text_front_fasttext import fasttext_point
 
 BUDGETS_KB = (32, 64, 128, 256)
@@ -111,12 +111,7 @@ def main() -> int:
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS_KB)), help="KB, comma list")
     parser.add_argument("--bars", default="", help="accuracy bars per budget, e.g. 64=0.905,256=0.915")
     args = parser.parse_args()
-    try:
-        budgets = [int(b) for b in args.budgets.split(",")]
-    except ValueError:
-        parser.error(f"--budgets takes whole KB, comma-separated. Received: {args.budgets!r}")
-    if not budgets or min(budgets) < 1:
-        parser.error(f"--budgets must be positive. Received: {args.budgets!r}")
+    budgets = parse_budgets(parser, args.budgets)
     try:
         bars = {int(k): float(v) for k, v in (item.split("=") for item in args.bars.split(",") if item)}
     except ValueError:
@@ -129,16 +124,10 @@ def main() -> int:
     runs = args.runs or Path("runs/front") / args.dataset.replace(":", "_").replace("/", "_").strip("._")
     train_csv, test_csv, label_column = test_csv_of(args.dataset)
     started = time.time()
-    runs_by_seed = []
-    for seed in seeds:
-        found = []
-        for name in students:
-            print(f"[{time.time() - started:6.0f} s] seed {seed}: student {name}", flush=True)
-            found.append(run_student(args.dataset, name, STUDENTS[name], seed, runs, args.reuse))
-        for family, size in BASELINES:
-            print(f"[{time.time() - started:6.0f} s] seed {seed}: baseline {family} {size}", flush=True)
-            found.append(run_baseline(args.dataset, family, size, seed, runs, args.reuse))
-        runs_by_seed.append(found)
+    runs_by_seed = run_every_seed(
+        seeds, {name: STUDENTS[name] for name in students}, BASELINES,
+        lambda name, settings, seed: run_student(args.dataset, name, settings, seed, runs, args.reuse),
+        lambda family, size, seed: run_baseline(args.dataset, family, size, seed, runs, args.reuse), started)
     points = merge_seeds(runs_by_seed)
     for point in points:
         print(f"[{time.time() - started:6.0f} s] timing {point['name']}", flush=True)

@@ -27,16 +27,12 @@ def baseline_command(
     """Train a plain baseline on labels; export it as int8 .tflite (text: with the student's featurizer)."""
     from projnet.baselines.baseline_run import BaselineSpec
 
-    from projnet.baselines.baseline_run import FAMILIES
+    from projnet.baselines.baseline_run import check_family_fits
     from projnet.data import dataset_input_kind
-    from projnet.errors import UsageError
 
     spec = BaselineSpec(family, size)  # refuses a bad family or size before any work
-    kind = dataset_input_kind(dataset)  # and a family that cannot read the data set (an unknown one is refused here)
-    if FAMILIES[family] != kind:
-        fitting = [f for f, k in FAMILIES.items() if k == kind]
-        raise UsageError(f"--family {family} takes {FAMILIES[family]} inputs but {dataset} has {kind} inputs; "
-                         f"use one of: {', '.join(fitting)}")
+    # and a family that cannot read the data set (an unknown data set is refused here too)
+    check_family_fits(family, dataset_input_kind(dataset), dataset)
     out = out or Path("runs") / f"{dataset.replace(':', '_').replace('/', '_')}-baseline-{spec.name}"
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise ProjnetError(f"--out {out} already exists and is not empty; pass --overwrite to replace it")

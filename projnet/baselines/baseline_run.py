@@ -46,6 +46,14 @@ class BaselineSpec:
                 "mlp": f"MLP, {self.size} hidden", "cnn": f"CNN, {self.size}/{2 * self.size} filters"}[self.family]
 
 
+def check_family_fits(family: str, kind: str, dataset: str) -> None:
+    """Refuse, in one line naming the families that fit, a family that cannot read `dataset`'s `kind` of inputs."""
+    if FAMILIES[family] != kind:
+        fitting = [f for f, k in FAMILIES.items() if k == kind]
+        raise UsageError(f"--family {family} takes {FAMILIES[family]} inputs but {dataset} has {kind} inputs; "
+                         f"use one of: {', '.join(fitting)}")
+
+
 def estimated_bytes(spec: BaselineSpec, splits) -> int:
     """The int8 .tflite's weight bytes, before the file's few KB of structure: for fitting a budget."""
     from projnet.baselines.image_models import estimated_int8_bytes
@@ -86,10 +94,7 @@ def train_baseline(spec: BaselineSpec, splits, seed: int = 0) -> tuple[bytes, di
 
     from projnet.registry import input_kind
 
-    if input_kind(splits.x_train) != FAMILIES[spec.family]:
-        fitting = [f for f, kind in FAMILIES.items() if kind == input_kind(splits.x_train)]
-        raise UsageError(f"--family {spec.family} takes {FAMILIES[spec.family]} inputs but {splits.name} has "
-                         f"{input_kind(splits.x_train)} inputs; use one of: {', '.join(fitting)}")
+    check_family_fits(spec.family, input_kind(splits.x_train), splits.name)
     model = build_and_fit(spec, splits, seed)
     rng = np.random.default_rng(0)
     representative = splits.x_train[rng.permutation(len(splits.x_train))[:500]]
