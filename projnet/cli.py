@@ -367,7 +367,8 @@ def datasets_command(data_dir: DataDir = None) -> None:
     for column in ("name", "available", "where", "description"):
         table.add_column(column)
     for row in describe_datasets(DataConfig(data_dir=str(data_dir or ""))):
-        table.add_row(row["name"], "yes" if row["available"] else "no", row["where"], row["description"])
+        table.add_row(row["name"], {True: "yes", False: "no"}.get(row["available"], row["available"]), row["where"],
+                      row["description"])
     stdout.print(table)
 
 

@@ -42,6 +42,16 @@ class DataConfig:
     text_max_chars: int = 1000  # texts are cut to this many characters before featurizing (bounds its time)
     text_word_ngrams: int = 1  # words only: word bigrams cost the hashed student 1.6 points on BANKING77
     text_char_ngrams: int = 3  # character trigrams of each word (0 = none)
+    description: str = ""  # your words for the data set, kept in metrics.json and the report
+    image_size: int = 0  # images:DIR: resize every image to this square size (0 = keep, all must agree)
+    image_mode: str = "auto"  # images:DIR: "L" (grayscale), "RGB", or "auto" (RGB when any image has colour)
+    window: int = 50  # series:FILE: samples per window ...
+    stride: int = 25  # ... and samples between window starts
+    session_column: str = "session"  # series:FILE: one recording per value; no recording is in two splits
+    time_column: str = "time"  # series:FILE: samples are ordered by it inside each session
+
+
+IMAGE_MODES = ("auto", "L", "RGB")
 
 
 @dataclass
@@ -165,6 +175,10 @@ class RunConfig:
             ("data.text_max_chars", self.data.text_max_chars >= 1, "at least 1"),
             ("data.text_word_ngrams", 1 <= self.data.text_word_ngrams <= 4, "between 1 and 4"),
             ("data.text_char_ngrams", 0 <= self.data.text_char_ngrams <= 8, "between 0 and 8"),
+            ("data.image_size", 0 <= self.data.image_size <= 1024, "between 0 (keep) and 1024"),
+            ("data.image_mode", self.data.image_mode in IMAGE_MODES, f"one of: {one_of(IMAGE_MODES)}"),
+            ("data.window", 1 <= self.data.window <= 100_000, "between 1 and 100000"),
+            ("data.stride", 1 <= self.data.stride <= 100_000, "between 1 and 100000"),
             ("trainer.dropout", 0.0 <= self.trainer.dropout < 1.0, "in [0, 1)"),
             ("train.engine", self.train.engine in ENGINES, f"one of: {one_of(ENGINES)}"),
             ("train.stages", 1 <= self.train.stages <= 64, "between 1 and 64"),

@@ -13,6 +13,7 @@ from projnet import run_dir as names
 from projnet.atomic_io import atomic_write_json, atomic_write_text, atomic_write_with
 from projnet.config import RunConfig, config_from_toml, config_to_toml, get_key, known_keys
 from projnet.data import load_dataset
+from projnet.data.registry import absolute_dataset
 from projnet.errors import ProjnetError, UsageError
 from projnet.run_report import plot_training_curves
 
@@ -49,10 +50,9 @@ def _train_and_export_in(out: Path, config: RunConfig, splits, devices: list[str
     from projnet.trainer.pipeline_training import train_pipelined
 
     if not resume:
-        if config.data.dataset.startswith("csv:"):  # absolute, so `projnet export` works from any folder
-            path = Path(config.data.dataset[len("csv:"):]).expanduser().resolve()
-            config = dataclasses.replace(config, data=dataclasses.replace(config.data, dataset=f"csv:{path}"))
-        atomic_write_text(out / names.CONFIG, config_to_toml(config))
+        dataset = absolute_dataset(config.data.dataset)  # so `projnet export` works from any folder
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, dataset=dataset))
+        atomic_write_text(out / names.CONFIG, config_to_toml(config) + files_read_comment(splits))
         (out / names.CHECKPOINT_DIR).mkdir(exist_ok=True)  # the settings a resume must find unchanged
         atomic_write_text(out / names.CHECKPOINT_DIR / names.STARTED_CONFIG, config_to_toml(config))
     if config.train.deterministic:
@@ -79,6 +79,13 @@ def _train_and_export_in(out: Path, config: RunConfig, splits, devices: list[str
     return export_run(out, config, splits, trainer, student, show_progress)
 
 
+def files_read_comment(splits) -> str:
+    """The input files' sizes and SHA-256 as TOML comments: config.toml says what the settings were applied to."""
+    lines = [f"# read {f['path']}: {f.get('files', 1)} file(s), {f['bytes']} bytes, sha256 {f['sha256']}"
+             for f in splits.files]
+    return "\n" + "\n".join(lines) + "\n" if lines else ""
+
+
 def stage_devices(config: RunConfig) -> list[str]:
     """The device of each trainer stage (trainer/devices.py); refuses bad device lists before any work."""
     from projnet.trainer.devices import resolve_devices
@@ -95,6 +102,12 @@ def check_before_training(config: RunConfig, splits) -> None:
     from projnet.trainer.models import weighted_layer_count
 
     check_backend_fits(config.projection.backend, splits.x_train, splits.name)
+    pixel_models = [n for n, uses in (("projection.backend=patch", backend(config.projection.backend).output == "bit_map"),
+                                      ("trainer.architecture=cnn", config.trainer.architecture == "cnn")) if uses]
+    if splits.layout in ("features", "series") and pixel_models:
+        what = "a table's columns" if splits.layout == "features" else "windows of sensor samples"
+        raise UsageError(f"{', '.join(pixel_models)} reads images but {splits.name} holds {what}; use "
+                         f"projection.backend=dense and trainer.architecture=mlp")
     if backend(config.projection.backend).output == "bit_map":  # the map must survive every pool of the readout
         p, s = config.projection, config.student
         readout_shapes(splits.image_shape, p.patch_size, p.patch_stride, s.bit_pool, len(s.conv_filters))

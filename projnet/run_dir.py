@@ -26,9 +26,11 @@ RUN_PATTERNS = ("student_*.tflite", "*.featurizer.json", "*.expected.npz")  # on
 
 
 def default_run_dir(dataset: str) -> Path:
-    """runs/<name>-<time>; a csv:PATH data set is named by its file or folder (csv-train), not its path."""
-    if dataset.startswith("csv:"):
-        dataset = "csv-" + (Path(dataset[len("csv:"):]).expanduser().resolve().stem or "data")
+    """runs/<name>-<time>; a path-named source is named by its file or folder (csv-train, idx-kmnist), not its path."""
+    prefix, _, path = dataset.partition(":")
+    if path:
+        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(path).expanduser().resolve().stem)
+        dataset = f"{prefix}-{stem or 'data'}"
     return Path("runs") / f"{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 

@@ -61,6 +61,21 @@ def baseline_sentence(metrics: dict) -> list[str]:
             + (": at this size a user would ship the baseline." if lead < 0 else ".")]
 
 
+def data_lines(data: dict | None) -> list[str]:
+    if not data:
+        return []
+    rows = data["rows"]
+    lines = ["", f"Data: {data['name']}" + (f" ({data['description']})" if data["description"] else "") +
+             f", {len(data['classes'])} classes, {rows['train']} / {rows['validation']} / {rows['test']} rows "
+             f"(train / validation / test), read from {data['source']}."]
+    lines += [f"- `{f['path']}`: {f.get('files', 1)} file(s), {f['bytes']} bytes, SHA-256 `{f['sha256']}`"
+              for f in data["files"]]
+    if "scaling" in data:
+        lines.append("- Inputs were scaled per column to the training split's range, `(x - subtract) * multiply`; "
+                     "metrics.json `data.scaling` holds the map the device must apply.")
+    return lines
+
+
 def render_markdown(metrics: dict) -> str:
     rows = table_rows(metrics)
     lines = [f"# projnet run: {metrics['dataset']}", "",
@@ -74,6 +89,7 @@ def render_markdown(metrics: dict) -> str:
     lines += baseline_sentence(metrics)
     quant = metrics.get("quant", "int8")
     int8 = metrics[f"student_{quant}"]
+    lines += data_lines(metrics.get("data"))
     lines += ["", f"Size ratio student {quant} / trainer float: {metrics['size_ratio_int8_to_trainer']:.4f}.",
               f"Projection bits that differ from Keras on the test split: float .tflite "
               f"{metrics['student_float']['bit_flip_rate']:.4%}, {quant} .tflite {int8['bit_flip_rate']:.4%} "

@@ -138,6 +138,8 @@ def baselines_within(splits, max_bytes: int, seed: int = 0) -> list[dict]:
 
     found = []
     for family in RUN_BASELINES[input_kind(splits.x_train)]:
+        if family == "cnn" and splits.layout != "image":  # a table's columns or a window's samples are no image
+            continue
         for size in reversed(fitting_sizes(family, splits, max_bytes)):
             _, figures = train_baseline(BaselineSpec(family, size), splits, seed)
             if figures["size_bytes"] <= max_bytes:

@@ -6,17 +6,16 @@ official 10,000-image test set is kept as the test split.
 
 from __future__ import annotations
 
-import gzip
 import os
 from pathlib import Path
 
-import numpy as np
-
 from projnet.config import DataConfig
-from projnet.data.splits import DatasetSplits, stratified_split
+from projnet.data.idx_files import find_idx_files, missing_files_message
+from projnet.data.idx_source import idx_splits
+from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
 
-FILES = {
+FILES = {  # the names Fashion-MNIST ships under; --data-dir also finds the other names idx:DIR takes
     "train_images": "train-images-idx3-ubyte.gz",
     "train_labels": "train-labels-idx1-ubyte.gz",
     "test_images": "t10k-images-idx3-ubyte.gz",
@@ -50,51 +49,32 @@ def candidate_dirs(data: DataConfig) -> list[Path]:
 
 
 def locate_fashion_mnist(data: DataConfig) -> str:
-    """The first directory holding all four files, or "" when none does."""
-    for directory in candidate_dirs(data):
-        if all((directory / name).is_file() for name in FILES.values()):
+    """The first directory holding all four files, or "" when none does.
+
+    A --data-dir is the only place looked in when given: falling back to the system's copy would train
+    on other data than the user named."""
+    for directory in candidate_dirs(data)[:1] if data.data_dir else candidate_dirs(data):
+        if find_idx_files(directory):
             return str(directory)
     return ""
 
 
 def missing_message(data: DataConfig) -> str:
+    if data.data_dir:
+        return f"Fashion-MNIST not in --data-dir: {missing_files_message(Path(data.data_dir).expanduser())}"
     looked = ", ".join(str(d) for d in candidate_dirs(data))
     return (f"Fashion-MNIST files not found (looked in {looked}); install them with "
             f"'apt-get install dataset-fashion-mnist' or pass --data-dir DIR holding {FILES['train_images']} "
             f"and the other three IDX files")
 
 
-def read_idx(path: Path, expected_dims: int) -> np.ndarray:
-    """Read a gzipped IDX file (big-endian header: magic 0x0000 0x08 ndim, then ndim uint32 sizes)."""
-    try:
-        with gzip.open(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as exc:
-        raise ProjnetError(f"{path} is not a readable gzip file: {exc}") from None
-    if len(raw) < 4 or raw[0:3] != b"\x00\x00\x08" or raw[3] != expected_dims:
-        raise ProjnetError(f"{path} is not an IDX file of {expected_dims} dimension(s) of unsigned bytes")
-    header = 4 + 4 * expected_dims
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(expected_dims))
-    if len(raw) != header + int(np.prod(shape)):
-        raise ProjnetError(f"{path} is truncated or padded: header says {shape}, "
-                           f"file holds {len(raw) - header} bytes of data")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
-
-
 def load_fashion_mnist(data: DataConfig) -> DatasetSplits:
     directory = locate_fashion_mnist(data)
     if not directory:
         raise ProjnetError(missing_message(data))
-    root = Path(directory)
-    x_all = read_idx(root / FILES["train_images"], 3).reshape(-1, 784).astype(np.float32) / 255.0
-    y_all = read_idx(root / FILES["train_labels"], 1).astype(np.int32)
-    x_test = read_idx(root / FILES["test_images"], 3).reshape(-1, 784).astype(np.float32) / 255.0
-    y_test = read_idx(root / FILES["test_labels"], 1).astype(np.int32)
-    if len(x_all) != len(y_all) or len(x_test) != len(y_test):
-        raise ProjnetError(f"Fashion-MNIST files in {root} disagree on the number of images and labels")
-    train, val = stratified_split(y_all, data.validation_fraction, data.split_seed)
-    return DatasetSplits(
-        name="fashion_mnist", x_train=x_all[train], y_train=y_all[train], x_val=x_all[val],
-        y_val=y_all[val], x_test=x_test, y_test=y_test, class_names=CLASS_NAMES,
-        image_shape=(28, 28, 1), source=directory,
-    )
+    splits = idx_splits("fashion_mnist", find_idx_files(Path(directory)), data, CLASS_NAMES)
+    if splits.image_shape != (28, 28, 1) or splits.num_classes != 10:
+        raise ProjnetError(f"{directory} holds {splits.image_shape[0]}x{splits.image_shape[1]} images of "
+                           f"{splits.num_classes} classes, not Fashion-MNIST's 28x28 of 10; use --dataset "
+                           f"idx:{directory}")
+    return splits

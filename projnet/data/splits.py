@@ -23,6 +23,10 @@ class DatasetSplits:
     source: str  # where the data was read from, for the report
     texts_test: tuple[str, ...] = ()  # text data sets: the raw test texts, for featurizer parity checks
     featurizer: dict | None = None  # text data sets: the featurizer spec that ships beside the .tflite
+    files: tuple[dict, ...] = ()  # what was read: path, bytes, sha256 of each input (data/file_records.py)
+    layout: str = "image"  # "image" (H x W x C pixels), "features" (a table's columns), "series" (windows), "ids"
+    description: str = ""  # the user's words for the data set (data.description), for the report
+    scaling: dict | None = None  # tables and series: the per-column affine map the loader applied, to ship with it
 
     @property
     def num_classes(self) -> int:

@@ -18,6 +18,7 @@ import numpy as np
 
 import projnet
 from projnet.config import DataConfig
+from projnet.data.file_records import file_record
 from projnet.data.splits import DatasetSplits, stratified_split
 from projnet.errors import ProjnetError
 from projnet.device_bench.text_featurizer import FeaturizerSpec, featurize
@@ -172,9 +173,10 @@ def load_text_splits(name: str, train_path: Path, test_path: Path | None, data: 
     x_all, x_test = featurize_texts(train_texts, spec), featurize_texts(test_texts, spec)
     return DatasetSplits(
         name=name, x_train=x_all[train], y_train=y_all[train], x_val=x_all[val], y_val=y_all[val],
-        x_test=x_test, y_test=y_test, class_names=tuple(names), image_shape=(data.text_max_ids, 1, 1),
+        x_test=x_test, y_test=y_test, class_names=tuple(names), image_shape=(data.text_max_ids, 1, 1), layout="ids",
         source=str(train_path.parent if test_path else train_path), texts_test=tuple(test_texts),
-        featurizer=spec.to_json())
+        featurizer=spec.to_json(), description=data.description,
+        files=tuple(file_record(p) for p in (train_path, test_path, labels_file) if p is not None))
 
 
 def load_banking77(data: DataConfig) -> DatasetSplits:

@@ -66,6 +66,17 @@ def quantized_student(student: keras.Model, mode: str, representative: np.ndarra
     return convert_student(student, mode, representative)
 
 
+def data_record(splits: DatasetSplits) -> dict:
+    """What the run read and how it was split, as metrics.json and the report give it."""
+    record = {"name": splits.name, "description": splits.description, "source": splits.source,
+              "layout": splits.layout, "input_shape": list(splits.image_shape), "classes": list(splits.class_names),
+              "rows": {"train": len(splits.y_train), "validation": len(splits.y_val), "test": len(splits.y_test)},
+              "files": list(splits.files)}
+    if splits.scaling is not None:  # the device must apply it: x -> (x - subtract) * multiply, per column
+        record["scaling"] = splits.scaling
+    return record
+
+
 def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer: keras.Model,
                student: keras.Model, show_progress: bool = True) -> dict:
     """Write the three .tflite files, metrics.json and report.md into `run_dir`; returns the metrics."""
@@ -76,6 +87,7 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
     trainer_pred = predict_logits(trainer, splits.x_test).argmax(axis=1)
     metrics: dict = {
         "dataset": splits.name,
+        "data": data_record(splits),
         "trainer": {"accuracy": float(np.mean(trainer_pred == splits.y_test)), "params": trainer.count_params()},
         "student": {"accuracy": float(np.mean(student_pred == splits.y_test)), "params": student.count_params(),
                     "bits": config.num_bits},

@@ -58,8 +58,12 @@ def test_fashion_from_data_dir_keeps_official_test_split(tmp_path, no_system_fas
 def test_fashion_missing_says_where_it_looked(tmp_path, no_system_fashion):
     with pytest.raises(ProjnetError) as info:
         load_dataset(DataConfig(dataset="fashion_mnist", data_dir=str(tmp_path / "empty")))
+    message = str(info.value)  # a --data-dir is the only place looked in: never another copy instead
+    assert "empty" in message and "keras-home" not in message and "t10k-images-idx3-ubyte" in message
+    with pytest.raises(ProjnetError) as info:
+        load_dataset(DataConfig(dataset="fashion_mnist"))
     message = str(info.value)
-    assert "empty" in message and "keras-home" in message and "not-installed" in message
+    assert "keras-home" in message and "not-installed" in message
     assert "apt-get install dataset-fashion-mnist" in message
     rows = {r["name"]: r for r in describe_datasets(DataConfig(data_dir=str(tmp_path)))}
     assert rows["digits"]["available"] and not rows["fashion_mnist"]["available"]
@@ -74,7 +78,7 @@ def test_fashion_truncated_file(tmp_path, no_system_fashion):
     with pytest.raises(ProjnetError, match="truncated"):
         load_dataset(DataConfig(dataset="fashion_mnist", data_dir=str(tmp_path)))
     path.write_bytes(b"not gzip at all")
-    with pytest.raises(ProjnetError, match="not a readable gzip file"):
+    with pytest.raises(ProjnetError, match="is not an IDX file"):
         load_dataset(DataConfig(dataset="fashion_mnist", data_dir=str(tmp_path)))
 
 
