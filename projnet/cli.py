@@ -60,6 +60,7 @@ def train_and_export_command(
     seed: Seed = None,
     deterministic: Annotated[bool, typer.Option(help="Deterministic TF ops: same seed, same bytes.")] = False,
     quant: Annotated[Optional[str], typer.Option(help="Export mode: int8, dynamic, float16 or qat.")] = None,
+    teacher: Annotated[Optional[Path], typer.Option(help="A .keras model you trained, as the (frozen) trainer.")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Continue an interrupted run directory.")] = None,
     engine: Annotated[Optional[str], typer.Option(help="Trainer engine: bp, sideways or dni.")] = None,
     stages: Annotated[Optional[int], typer.Option(help="Cut the trainer into K stages, one per device.")] = None,
@@ -84,7 +85,8 @@ def train_and_export_command(
         given = [name for name, value in (("--dataset", dataset), ("--out", out), ("--config", config),
                                           ("--set", set_), ("--data-dir", data_dir), ("--seed", seed),
                                           ("--quant", quant), ("--engine", engine), ("--stages", stages),
-                                          ("--devices", devices), ("--cluster", cluster), ("--stream", stream))
+                                          ("--devices", devices), ("--cluster", cluster), ("--stream", stream),
+                                          ("--teacher", teacher))
                  if value is not None and value != []]
         if given:
             raise UsageError(f"--resume continues a run with its own config.toml; drop {', '.join(given)}")
@@ -98,8 +100,7 @@ def train_and_export_command(
             settings += [f"train.seed={seed}", f"projection.seed={seed}"]
         if deterministic:
             settings.append("train.deterministic=true")
-        if quant is not None:
-            settings.append(f"export.quant={quant}")
+        settings += [f"export.quant={quant}"] * (quant is not None) + [f"trainer.teacher={teacher}"] * (teacher is not None)
         settings += _pipeline_settings(engine, stages, devices, cluster, share_devices, stream)
         run_config = resolve_config(config, settings, dataset_defaults)
         out = out or default_run_dir(run_config.data.dataset)

@@ -80,6 +80,8 @@ class TrainerConfig:
     dropout: float = 0.2  # the trainer is over-parameterised for digits; dropout keeps it honest
     buckets: int = 65536  # "bag" (text): ids modulo this many embedding rows; few collisions for ~40k n-grams
     embedding_dim: int = 64  # "bag": the width of each id's embedding
+    teacher: str = ""  # a .keras model you trained (--teacher): the trainer, instead of one built from the above
+    teacher_trainable: bool = False  # false: the teacher is frozen and only the student learns; true: fine-tuned
 
 
 @dataclass

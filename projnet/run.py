@@ -26,19 +26,24 @@ def train_and_export(config: RunConfig, out: Path, overwrite: bool = False, show
     """
     splits = load_dataset(config.data)  # before the run directory: a missing data set leaves nothing behind
     check_before_training(config, splits)
+    teacher = None
+    if config.trainer.teacher:  # read and checked against the data before the run directory too
+        from projnet.trainer.own_teacher import load_teacher
+
+        teacher = load_teacher(Path(config.trainer.teacher).expanduser(), splits, config.trainer.teacher_trainable)
     devices = stage_devices(config) if config.pipelined else []  # before TensorFlow's first op and the run directory
     if not resume:
         out = names.prepare_run_dir(out, overwrite)  # takes the directory's lock
     else:
         names.acquire_lock(out)
     try:
-        return _train_and_export_in(out, config, splits, devices, show_progress, resume)
+        return _train_and_export_in(out, config, splits, devices, show_progress, resume, teacher)
     finally:
         names.release_lock(out)
 
 
 def _train_and_export_in(out: Path, config: RunConfig, splits, devices: list[str], show_progress: bool,
-                         resume: bool) -> dict:
+                         resume: bool, teacher: tuple | None) -> dict:
     import keras
     import tensorflow as tf
 
@@ -52,6 +57,8 @@ def _train_and_export_in(out: Path, config: RunConfig, splits, devices: list[str
     if not resume:
         dataset = absolute_dataset(config.data.dataset)  # so `projnet export` works from any folder
         config = dataclasses.replace(config, data=dataclasses.replace(config.data, dataset=dataset))
+        if teacher is not None:
+            config = dataclasses.replace(config, trainer=dataclasses.replace(config.trainer, teacher=teacher[1]["path"]))
         atomic_write_text(out / names.CONFIG, config_to_toml(config) + files_read_comment(splits))
         (out / names.CHECKPOINT_DIR).mkdir(exist_ok=True)  # the settings a resume must find unchanged
         atomic_write_text(out / names.CHECKPOINT_DIR / names.STARTED_CONFIG, config_to_toml(config))
@@ -67,7 +74,8 @@ def _train_and_export_in(out: Path, config: RunConfig, splits, devices: list[str
         trainer, history = pipeline.staged.model, pipeline.history
         atomic_write_json(out / names.PIPELINE, pipeline.summary(config))
     else:
-        trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
+        trainer = teacher[0] if teacher else build_trainer(splits.num_features, splits.num_classes,
+                                                           splits.image_shape, config.trainer)
         student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center,
                                 splits.image_shape)
         policy = CheckpointPolicy(out, config.train.checkpoint_every_steps, resume)
@@ -76,7 +84,7 @@ def _train_and_export_in(out: Path, config: RunConfig, splits, devices: list[str
     atomic_write_with(out / names.STUDENT_KERAS, student.save)
     atomic_write_json(out / names.HISTORY, history.epochs)
     plot_training_curves(history.epochs, out / names.CURVES_PNG)
-    return export_run(out, config, splits, trainer, student, show_progress)
+    return export_run(out, config, splits, trainer, student, show_progress, teacher[1] if teacher else None)
 
 
 def files_read_comment(splits) -> str:
@@ -102,9 +110,11 @@ def check_before_training(config: RunConfig, splits) -> None:
     from projnet.trainer.models import weighted_layer_count
 
     check_backend_fits(config.projection.backend, splits.x_train, splits.name)
-    pixel_models = [n for n, uses in (("projection.backend=patch", backend(config.projection.backend).output == "bit_map"),
-                                      ("trainer.architecture=cnn", config.trainer.architecture == "cnn")) if uses]
-    if splits.layout in ("features", "series") and pixel_models:
+    pixel_models = [n for n, uses in (("projection.backend=patch", backend(config.projection.backend).output == "bit_map"
+                                       and splits.layout == "features"),  # a series window is a 1-wide image
+                                      ("trainer.architecture=cnn", config.trainer.architecture == "cnn"
+                                       and splits.layout in ("features", "series"))) if uses]
+    if pixel_models:
         what = "a table's columns" if splits.layout == "features" else "windows of sensor samples"
         raise UsageError(f"{', '.join(pixel_models)} reads images but {splits.name} holds {what}; use "
                          f"projection.backend=dense and trainer.architecture=mlp")
@@ -119,6 +129,9 @@ def check_before_training(config: RunConfig, splits) -> None:
     if (config.trainer.architecture == "bag") != (kind == "ids"):
         raise UsageError(f"trainer.architecture={config.trainer.architecture} does not fit {splits.name}'s {kind} "
                          f"inputs; use {'bag' if kind == 'ids' else 'mlp or cnn'}")
+    if config.pipelined and config.trainer.teacher:
+        raise UsageError(f"--teacher is a model of its own, which train.stages={config.train.stages} cannot cut into "
+                         f"stages; train with the plain loop (train.engine=bp, train.stages=1)")
     if config.pipelined and kind == "ids":
         raise UsageError(f"train.engine={config.train.engine} with train.stages={config.train.stages} and "
                          f"train.stream={config.train.stream} takes float features; {splits.name} has integer ids: "

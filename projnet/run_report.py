@@ -61,6 +61,14 @@ def baseline_sentence(metrics: dict) -> list[str]:
             + (": at this size a user would ship the baseline." if lead < 0 else ".")]
 
 
+def teacher_sentence(teacher: dict | None) -> str:
+    if not teacher:
+        return ""
+    how = "fine-tuned with the student" if teacher["trainable"] else "frozen"
+    return (f" The trainer is your teacher `{teacher['path']}` ({teacher['params']} parameters, outputs "
+            f"{teacher['outputs']}, {how}; SHA-256 `{teacher['sha256']}`).")
+
+
 def data_lines(data: dict | None) -> list[str]:
     if not data:
         return []
@@ -81,7 +89,8 @@ def render_markdown(metrics: dict) -> str:
     lines = [f"# projnet run: {metrics['dataset']}", "",
              f"Student: {metrics['student']['bits']} projection bits, {metrics['student']['params']} parameters; "
              f"trainer: {metrics['trainer']['params']} parameters. Keras test accuracy: trainer "
-             f"{metrics['trainer']['accuracy']:.4f}, student {metrics['student']['accuracy']:.4f}.", "",
+             f"{metrics['trainer']['accuracy']:.4f}, student {metrics['student']['accuracy']:.4f}."
+             + teacher_sentence(metrics.get("teacher")), "",
              "Accuracy on the test split; agreement: argmax equal to the Keras student's; p50: latency of one "
              "inference; peak RSS: the benchmark process's high-water memory.", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]

@@ -39,7 +39,8 @@ DATASETS: dict[str, DatasetEntry] = {
 }
 # Sources named by a prefix and a path (`--dataset idx:DIR`): the prefix is the key. An image source gets the
 # patch student sized for 28x28 images (check_before_training refuses, naming the setting, images too small
-# for it); tables, series and NumPy rows get the dense student the RunConfig defaults size for digits.
+# for it), a series the patch student along time; tables and NumPy files the dense student the RunConfig
+# defaults size for digits.
 IMAGE_DEFAULTS = fashion_mnist.FASHION_DEFAULTS
 SOURCES: dict[str, DatasetEntry] = {
     text_csv.CSV_PREFIX: DatasetEntry(
@@ -63,7 +64,7 @@ SOURCES: dict[str, DatasetEntry] = {
     series_source.SERIES_PREFIX: DatasetEntry(
         "series:FILE", "sensor CSV: session, time, channels, label columns -> windows of data.window samples "
         "every data.stride, split by session", series_source.load_series, series_source.locate_series,
-        lambda data: "pass --dataset series:FILE", {}),
+        lambda data: "pass --dataset series:FILE", series_source.SERIES_DEFAULTS),
 }
 
 

@@ -78,7 +78,7 @@ def data_record(splits: DatasetSplits) -> dict:
 
 
 def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer: keras.Model,
-               student: keras.Model, show_progress: bool = True) -> dict:
+               student: keras.Model, show_progress: bool = True, teacher: dict | None = None) -> dict:
     """Write the three .tflite files, metrics.json and report.md into `run_dir`; returns the metrics."""
     representative = representative_rows(splits, config)
     bench_settings = BenchSettings(threads=config.bench.threads, min_time_s=config.bench.min_time_s,
@@ -88,6 +88,7 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
     metrics: dict = {
         "dataset": splits.name,
         "data": data_record(splits),
+        **({"teacher": teacher} if teacher else {}),
         "trainer": {"accuracy": float(np.mean(trainer_pred == splits.y_test)), "params": trainer.count_params()},
         "student": {"accuracy": float(np.mean(student_pred == splits.y_test)), "params": student.count_params(),
                     "bits": config.num_bits},

@@ -17,7 +17,8 @@ from projnet.projection.projection_layer import ProjectionLayer
 from projnet.registry import BACKENDS, backend
 
 # Custom layers outside the projection backends that saved models hold.
-OTHER_LAYERS = ("projnet.trainer.embedding_bag:HashedEmbeddingBag", "projnet.projection.static_reshape:StaticReshape")
+OTHER_LAYERS = ("projnet.trainer.embedding_bag:HashedEmbeddingBag", "projnet.projection.static_reshape:StaticReshape",
+                "projnet.trainer.own_teacher:ProbabilitiesToLogits")
 
 
 def layer_class(path: str) -> type:

@@ -90,7 +90,8 @@ def make_train_step(trainer: keras.Model, student: keras.Model, objective: Objec
         trainer_grads = tape.gradient(total, trainer.trainable_variables)
         student_grads = tape.gradient(total, student.trainable_variables)
         del tape
-        trainer_optimizer.apply_gradients(zip(trainer_grads, trainer.trainable_variables))
+        if trainer.trainable_variables:  # a frozen teacher (--teacher) has none
+            trainer_optimizer.apply_gradients(zip(trainer_grads, trainer.trainable_variables))
         student_optimizer.apply_gradients(zip(student_grads, student.trainable_variables))
         grad_norm = tf.linalg.global_norm([g for g in trainer_grads + student_grads if g is not None])
         return {"loss": total, "trainer_ce": terms.trainer_ce, "student_ce": terms.student_ce,
