@@ -184,3 +184,36 @@ def test_series_shorter_than_a_window(tmp_path):
 def test_datasets_lists_every_source():
     names = [row["name"] for row in describe_datasets(DataConfig())]
     assert names[-6:] == ["csv:PATH", "idx:DIR", "images:DIR", "npz:FILE", "table:FILE", "series:FILE"]
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda d: (d / "empty").mkdir() or f"idx:{d / 'empty'}", "lacks IDX files for train_images"),
+    (lambda d: np.savez(d / "x.npz", x=np.zeros(3)) or f"npz:{d / 'x.npz'}", "must hold x_train and y_train"),
+    (lambda d: (image_folder(d / "im") / "hat").mkdir() or f"images:{d / 'im'}", "class folder(s) 'hat' hold no"),
+    (lambda d: f"series:{write_activity_csv(d / 'a.csv', 1, 0.5)}", "no recording has data.window=50 samples"),
+    (lambda d: (d / "t.csv").write_text("a,label\n1,x\nnope,y\n") and f"table:{d / 't.csv'}",
+     "line 3, column 'a' is 'nope', not a finite number"),
+])
+def test_bad_own_data_is_one_line_before_the_run_directory(tmp_path, make, message):
+    from typer.testing import CliRunner
+
+    from projnet.cli import app
+    from tests.helpers import one_line_error
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train-and-export", "--dataset", make(tmp_path), "--out", str(out), "--quiet"])
+    assert result.exit_code == 1 and message in one_line_error(result.stderr)
+    assert not out.exists()
+
+
+def test_pixel_models_are_refused_for_tables(tmp_path):
+    from typer.testing import CliRunner
+
+    from projnet.cli import app
+    from tests.helpers import one_line_error
+
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "".join(f"{i},{i * 2},{i % 2}\n" for i in range(20)))
+    result = CliRunner().invoke(app, ["train-and-export", "--dataset", f"table:{tmp_path / 't.csv'}", "--out",
+                                      str(tmp_path / "run"), "--set", "trainer.architecture=cnn"])
+    assert result.exit_code == 2
+    assert "trainer.architecture=cnn reads images but table:" in one_line_error(result.stderr)
