@@ -45,18 +45,19 @@ def test_probabilities_are_detected_and_turned_into_logits(tmp_path, digits):
     assert load_teacher(tmp_path / "logits.keras", digits, trainable=False)[1]["outputs"] == "logits"
 
 
-def test_a_frozen_teacher_is_not_trained(tmp_path, digits):
+@pytest.mark.parametrize("trainable", [False, True])
+def test_a_frozen_teacher_is_not_trained_and_a_trainable_one_is(tmp_path, digits, trainable):
     from projnet.config import ProjectionConfig, StudentConfig
     from projnet.projection.student import build_student
     from projnet.trainer.joint_training import train_jointly
 
     fitted_teacher(tmp_path / "t.keras", digits, softmax=True, epochs=1)
-    teacher, _ = load_teacher(tmp_path / "t.keras", digits, trainable=False)
+    teacher, _ = load_teacher(tmp_path / "t.keras", digits, trainable=trainable)
     before = [v.numpy().copy() for v in teacher.variables]
     student = build_student(64, 10, ProjectionConfig(), StudentConfig(), digits.x_train.mean(axis=0))
     student_before = [v.numpy().copy() for v in student.trainable_variables]
     train_jointly(teacher, student, digits, TrainConfig(epochs=1), ObjectiveConfig(), show_progress=False)
-    assert all(np.array_equal(a, v.numpy()) for a, v in zip(before, teacher.variables))
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(before, teacher.variables)) != trainable
     assert not all(np.array_equal(a, v.numpy()) for a, v in zip(student_before, student.trainable_variables))
 
 
@@ -93,3 +94,5 @@ def test_a_teacher_run_records_it_and_exports(tmp_path, digits):
     assert metrics["teacher"]["outputs"] == "probabilities" and metrics["teacher"]["path"] == str(tmp_path / "t.keras")
     assert metrics["trainer_float"]["size_bytes"] > 0 and "your teacher" in (out / "report.md").read_text()
     assert 'teacher = "' in (out / "config.toml").read_text()
+    again = CliRunner().invoke(app, ["export", str(out), "--quiet"])  # trainer.keras holds the wrapped teacher
+    assert again.exit_code == 0, again.output
