@@ -68,8 +68,12 @@ def qat_in_subprocess(student: keras.Model, splits: DatasetSplits, representativ
         np.savez(folder / "data.npz", x=x, y=probabilities, representative=representative)
         (folder / "settings.json").write_text(json.dumps(vars(settings)))
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-        done = subprocess.run([sys.executable, "-m", "projnet.export.qat_worker", str(folder)],
-                              capture_output=True, text=True, timeout=timeout_s, env=env)
+        try:
+            done = subprocess.run([sys.executable, "-m", "projnet.export.qat_worker", str(folder)],
+                                  capture_output=True, text=True, timeout=timeout_s, env=env)
+        except subprocess.TimeoutExpired:
+            raise ProjnetError(f"quantization-aware training did not finish in {timeout_s:g} s; its process was "
+                               f"stopped and nothing was written") from None
         if done.returncode != 0:
             errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
             reason = errors[-1][len("error: "):] if errors else f"the worker exited with status {done.returncode}"

@@ -157,8 +157,12 @@ def run_child(spec: BenchSpec, timeout_s: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps(dataclasses.asdict(spec)))
-        child = subprocess.run([sys.executable, "-m", "projnet.trainer.pipeline_bench", str(spec_path),
-                                str(result_path)], capture_output=True, text=True, timeout=timeout_s)
+        try:
+            child = subprocess.run([sys.executable, "-m", "projnet.trainer.pipeline_bench", str(spec_path),
+                                    str(result_path)], capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise ProjnetError(f"pipeline-bench: the {spec.engine} run did not finish in {timeout_s:g} s; its "
+                               f"process was stopped") from None
         if child.returncode != 0 or not result_path.exists():
             last = (child.stderr.strip().splitlines() or ["no output"])[-1]
             raise ProjnetError(f"pipeline-bench: the {spec.engine} run failed: {last}")

@@ -11,6 +11,22 @@ import time
 from projnet.trainer.devices import parse_address
 
 
+def check_port_free(address: str) -> None:
+    """Refuse, in one line, a port another process holds: gRPC would log noise, then raise UnknownError."""
+    import socket
+
+    from projnet.errors import ProjnetError
+
+    _, port = parse_address(address)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC does: a TIME_WAIT port is free
+        try:
+            probe.bind(("", port))  # every interface, where the gRPC server listens
+        except OSError as exc:
+            raise ProjnetError(f"cannot serve on {address}: {exc.strerror or exc} (another process holds the port?); "
+                               f"pick another port in --cluster") from None
+
+
 def serve(cluster: list[str], task: int, lifetime_s: float = 0.0, threads: int = 0) -> None:
     """Run worker `task` of `cluster` until killed, or for `lifetime_s` seconds when that is positive.
 
@@ -26,6 +42,7 @@ def serve(cluster: list[str], task: int, lifetime_s: float = 0.0, threads: int =
 
         raise UsageError(f"--task must name one of the {len(cluster)} workers (0..{len(cluster) - 1}). "
                          f"Received: --task {task}")
+    check_port_free(cluster[task])
     config = None
     if threads > 0:
         config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=threads,
