@@ -6,6 +6,7 @@ official 10,000-image test set is kept as the test split.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -72,9 +73,9 @@ def load_fashion_mnist(data: DataConfig) -> DatasetSplits:
     directory = locate_fashion_mnist(data)
     if not directory:
         raise ProjnetError(missing_message(data))
-    splits = idx_splits("fashion_mnist", find_idx_files(Path(directory)), data, CLASS_NAMES)
-    if splits.image_shape != (28, 28, 1) or splits.num_classes != 10:
+    splits = idx_splits("fashion_mnist", find_idx_files(Path(directory)), data, tuple(map(str, range(10))))
+    if splits.image_shape != (28, 28, 1) or len(set(splits.y_train.tolist())) != 10:
         raise ProjnetError(f"{directory} holds {splits.image_shape[0]}x{splits.image_shape[1]} images of "
                            f"{splits.num_classes} classes, not Fashion-MNIST's 28x28 of 10; use --dataset "
                            f"idx:{directory}")
-    return splits
+    return dataclasses.replace(splits, class_names=CLASS_NAMES)

@@ -43,6 +43,7 @@ def idx_splits(name: str, files: dict[str, Path], data: DataConfig,
     if class_names is None:
         labels = read_labels_file(Path(data.labels_file)) if data.labels_file else None
         class_names = names_for(values, labels, str(files["train_labels"]))
+    class_names = tuple(class_names[:len(values)])  # a caller's fixed list checks the count itself
     height, width = x_all.shape[1:]
     x_all = x_all.reshape(len(x_all), -1).astype(np.float32) / 255.0
     x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0

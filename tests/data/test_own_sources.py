@@ -217,3 +217,16 @@ def test_pixel_models_are_refused_for_tables(tmp_path):
                                       str(tmp_path / "run"), "--set", "trainer.architecture=cnn"])
     assert result.exit_code == 2
     assert "trainer.architecture=cnn reads images but table:" in one_line_error(result.stderr)
+
+
+def test_idx_with_zero_images_and_fashion_with_other_sizes(tmp_path, monkeypatch):
+    from projnet.data import fashion_mnist
+
+    directory = idx_set(tmp_path / "zero")
+    write_idx(directory / "t10k-images-idx3-ubyte.gz", np.zeros((0, 12, 10)), True)
+    with pytest.raises(ProjnetError, match=r"holds no items \(its header says \(0, 12, 10\)\)"):
+        load_dataset(DataConfig(dataset=f"idx:{directory}"))
+    other = idx_set(tmp_path / "other")  # 12x10 images of 4 classes under Fashion-MNIST's names
+    with pytest.raises(ProjnetError, match="12x10 images of 4 classes, not Fashion-MNIST's 28x28 of 10; use --dataset "
+                                           "idx:"):
+        load_dataset(DataConfig(dataset="fashion_mnist", data_dir=str(other)))
