@@ -3,8 +3,10 @@
 Export writes `MODEL.expected.npz` next to `MODEL.tflite`: up to 1,000 inputs in the model's own
 input dtype (already quantized for int8 models) and the raw outputs the exporting machine's runtime
 gave for each, one row at a time as a device runs them. On a target, the runner feeds the same
-rows and compares: the same argmax on every row is the pass mark (raw int8 outputs can differ by
-a unit between CPU kernels; a different class cannot, for a model that works there).
+rows and compares: the pass mark is the same argmax on every row, except rows whose two classes were
+tied at export within TIE_INT_UNITS raw units (integer outputs) or TIE_FLOAT_RELATIVE (float): raw
+int8 outputs differ by a unit or two between CPU kernels (XNNPACK and the builtin reference kernels
+round differently), which may flip a near tie but never a clear winner of a model that works there.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import numpy as np
 from projnet.errors import ProjnetError
 
 MAX_ROWS = 1000  # enough to catch a wrong kernel; small enough for an emulated target (~1 s)
-PASS_ARGMAX_MATCH = 1.0
+TIE_INT_UNITS = 2  # int8 outputs: two kernels' results differ by up to 1-2 units on these models
+TIE_FLOAT_RELATIVE = 1e-4  # float outputs: of the row's largest magnitude
 
 
 def expected_path(model_path: str | Path) -> Path:
@@ -65,10 +68,16 @@ def check_expected(interpreter, npz_path: str | Path) -> dict:
     got = _outputs_row_by_row(interpreter, inputs)
     if got.shape != expected.shape:
         raise ProjnetError(f"{npz_path} holds outputs of shape {list(expected.shape)}; the model gives {list(got.shape)}")
-    flat_got, flat_expected = got.reshape(len(got), -1), expected.reshape(len(expected), -1)
-    match = float(np.mean(flat_got.argmax(axis=1) == flat_expected.argmax(axis=1)))
-    diff = np.abs(flat_got.astype(np.float64) - flat_expected.astype(np.float64))
-    return {"file": str(npz_path), "rows": len(inputs), "argmax_match": match,
-            "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+    flat_got = got.reshape(len(got), -1).astype(np.float64)
+    flat_expected = expected.reshape(len(expected), -1).astype(np.float64)
+    same = flat_got.argmax(axis=1) == flat_expected.argmax(axis=1)
+    # how far, at export, the class chosen here was behind the class chosen there
+    gap = flat_expected.max(axis=1) - flat_expected[np.arange(len(got)), flat_got.argmax(axis=1)]
+    tie = TIE_INT_UNITS if np.issubdtype(expected.dtype, np.integer) else \
+        TIE_FLOAT_RELATIVE * np.abs(flat_expected).max(axis=1)
+    tied = ~same & (gap <= tie)
+    diff = np.abs(flat_got - flat_expected)
+    return {"file": str(npz_path), "rows": len(inputs), "argmax_match": float(np.mean(same)),
+            "tied_rows": int(tied.sum()), "max_abs_diff": float(diff.max()) if diff.size else 0.0,
             "exact_rows": int(np.sum(diff.max(axis=1) == 0)) if diff.size else 0,
-            "passed": match >= PASS_ARGMAX_MATCH}
+            "passed": bool(np.all(same | tied))}

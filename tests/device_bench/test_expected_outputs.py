@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from projnet.device_bench.expected_outputs import check_expected, expected_path
 from projnet.device_bench.runtime import make_interpreter
@@ -27,7 +28,23 @@ def test_same_runtime_reproduces_every_row_exactly(digits_run):
     _, interpreter = make_interpreter(model.read_bytes())
     check = check_expected(interpreter, expected_path(model))
     assert check == {**check, "rows": 1000, "argmax_match": 1.0, "max_abs_diff": 0.0, "exact_rows": 1000,
-                     "passed": True}
+                     "tied_rows": 0, "passed": True}
+
+
+@pytest.mark.parametrize("lead,passes", [(1, True), (2, True), (3, False)])
+def test_a_near_tie_at_export_may_flip_a_clear_lead_may_not(digits_run, tmp_path, lead, passes):
+    """Kernels (XNNPACK, builtin) round int8 differently by a unit or two: a flipped near tie is no failure."""
+    model = digits_run / "student_int8.tflite"
+    with np.load(expected_path(model)) as npz:
+        inputs, outputs = npz["inputs"], npz["outputs"].copy()
+    row = outputs[5].astype(np.int32)
+    other = int(np.argsort(row)[-2])
+    row[other] = min(127, row.max() + lead)  # at "export", another class led by `lead` units
+    outputs[5] = row.astype(outputs.dtype)
+    np.savez(tmp_path / "x.expected.npz", inputs=inputs, outputs=outputs)
+    _, interpreter = make_interpreter(model.read_bytes())
+    check = check_expected(interpreter, tmp_path / "x.expected.npz")
+    assert check["argmax_match"] == 0.999 and check["tied_rows"] == int(passes) and check["passed"] == passes
 
 
 def test_a_changed_class_fails_the_run_in_one_line(digits_run, tmp_path):
@@ -43,7 +60,8 @@ def test_a_changed_class_fails_the_run_in_one_line(digits_run, tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 1
     stderr = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("INFO: "))
-    assert "3 of 1000 inputs give a different class here than at export" in one_line_error(stderr)
+    assert "3 of 1000 inputs give a different class here than at export, where it was not a near tie" in \
+        one_line_error(stderr)
     skipped = subprocess.run([sys.executable, "-m", "projnet.device_bench", str(model), "--min-time", "0.05",
                               "--no-check"], capture_output=True, text=True)
     assert skipped.returncode == 0
