@@ -99,10 +99,11 @@ def summarize(runs: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--seeds", default="0,1,2")  # the row labels below keep their order in the JSON
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--plot", type=Path)
-    parser.add_argument("--skip-images", action="store_true", help="leave out the 70,000-PNG comparison")
+    parser.add_argument("--rows", default="table,series,teacher,images",
+                        help="which comparisons to run; rows already in --json are kept")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     from sklearn.datasets import load_breast_cancer, load_wine
@@ -111,29 +112,34 @@ def main() -> None:
     from projnet.config import DataConfig
     from projnet.data.synthetic_activity import write_activity_csv
 
-    results: dict = {"seeds": seeds, "rows": {}}
+    wanted = set(args.rows.split(","))
+    results: dict = json.loads(args.json.read_text()) if args.json.is_file() else {"seeds": seeds, "rows": {}}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        sources = {"table: wine": f"table:{write_sklearn_csv(work / 'wine.csv', load_wine)}",
-                   "table: breast cancer": f"table:{write_sklearn_csv(work / 'cancer.csv', load_breast_cancer)}",
-                   "series: generated accelerometer": f"series:{write_activity_csv(work / 'acc.csv', 30, 20.0)}"}
+        sources = {}
+        if "table" in wanted:
+            sources["table: wine"] = f"table:{write_sklearn_csv(work / 'wine.csv', load_wine)}"
+            sources["table: breast cancer"] = f"table:{write_sklearn_csv(work / 'cancer.csv', load_breast_cancer)}"
+        if "series" in wanted:
+            sources["series: generated accelerometer"] = f"series:{write_activity_csv(work / 'acc.csv', 30, 20.0)}"
         for label, dataset in sources.items():
             runs = [run(work / f"run-{len(results['rows'])}-{s}", ["--dataset", dataset, "--seed", str(s)])
                     for s in seeds]
             results["rows"][label] = {**summarize(runs), "bar": "student int8 within 3 points of the trainer"}
             print(label, json.dumps({k: v for k, v in results["rows"][label].items() if k != "runs"}), flush=True)
         joint, taught = [], []
-        for s in seeds:
+        for s in seeds if "teacher" in wanted else ():
             joint.append(run(work / f"joint-{s}", ["--dataset", "digits", "--seed", str(s)]))
             teacher = fit_digits_teacher(work / f"teacher-{s}.keras", s)
             taught.append(run(work / f"taught-{s}", ["--dataset", "digits", "--seed", str(s), "--teacher", str(teacher)]))
-        results["rows"]["digits: jointly trained"] = summarize(joint)
-        results["rows"]["digits: --teacher (Keras fit, frozen)"] = {
-            **summarize(taught), "bar": "student int8 within 1 point of the jointly trained student"}
-        print("teacher", json.dumps({k: summarize(v)["student_int8"] for k, v in (("joint", joint), ("taught", taught))}),
-              flush=True)
+        if "teacher" in wanted:
+            results["rows"]["digits: jointly trained"] = summarize(joint)
+            results["rows"]["digits: --teacher (Keras fit, frozen)"] = {
+                **summarize(taught), "bar": "student int8 within 1 point of the jointly trained student"}
+            print("teacher", json.dumps({k: summarize(v)["student_int8"] for k, v in (("joint", joint),
+                                                                                       ("taught", taught))}), flush=True)
         fashion = locate_fashion_mnist(DataConfig())
-        if fashion and not args.skip_images:
+        if fashion and "images" in wanted:
             pngs = write_fashion_pngs(work / "fashion png")
             s = str(seeds[0])
             results["rows"]["fashion: idx:DIR"] = summarize([run(work / "idx", ["--dataset", f"idx:{fashion}",
