@@ -11,7 +11,7 @@ from projnet.data.synthetic_activity import write_activity_csv
 
 
 def test_series_trains_exports_and_records_its_file(tmp_path):
-    path = write_activity_csv(tmp_path / "acc.csv", recordings_per_activity=10, seconds=12.0)
+    path = write_activity_csv(tmp_path / "acc.csv", recordings_per_activity=16, seconds=12.0)
     out = tmp_path / "run"
     result = CliRunner().invoke(app, ["train-and-export", "--dataset", f"series:{path}", "--out", str(out), "--quiet",
                                       "--set", "train.epochs=20", "--set", "export.baselines=false",
@@ -22,7 +22,7 @@ def test_series_trains_exports_and_records_its_file(tmp_path):
     assert m["data"]["files"] == [{"path": str(path), "bytes": path.stat().st_size, "sha256": sha256_of(path)}]
     assert len(m["data"]["scaling"]["subtract"]) == 150
     assert {"CONV_2D", "GREATER", "MAX_POOL_2D"} <= set(m["student_int8"]["ops"])
-    # 40 short recordings: far above chance (0.25), far below the 120-recording benchmark (README)
+    # 64 short recordings: far above chance (0.25), below the 120 longer recordings of the benchmark (README)
     assert m["student_int8"]["accuracy"] >= 0.6 and m["student_int8"]["agreement"] >= 0.95
     assert f"sha256 {sha256_of(path)}" in (out / "config.toml").read_text()
 
