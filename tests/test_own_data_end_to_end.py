@@ -23,7 +23,7 @@ def test_series_trains_exports_and_records_its_file(tmp_path):
     assert len(m["data"]["scaling"]["subtract"]) == 150
     assert {"CONV_2D", "GREATER", "MAX_POOL_2D"} <= set(m["student_int8"]["ops"])
     # 64 short recordings: far above chance (0.25), below the 120 longer recordings of the benchmark (README)
-    assert m["student_int8"]["accuracy"] >= 0.6 and m["student_int8"]["agreement"] >= 0.95
+    assert m["student_int8"]["accuracy"] >= 0.75 and m["student_int8"]["agreement"] >= 0.95
     assert f"sha256 {sha256_of(path)}" in (out / "config.toml").read_text()
 
 
