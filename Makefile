@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 QAT_PACKAGES := tf-keras==2.21.0 tensorflow-model-optimization==0.8.1 dm-tree
+# the runtime many Raspberry Pi OS installs use, with the numpy 1 its wheels need: every export mode is
+# tested on it (tests/device_bench/test_old_runtime.py)
+OLD_RUNTIME := .venv-tflite214
 
 .PHONY: demo test test-fast system-deps clean
 
@@ -20,14 +23,19 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/projnet train-and-export --dataset digits
 
+$(OLD_RUNTIME)/.installed:
+	$(PYTHON) -m venv $(OLD_RUNTIME)
+	$(OLD_RUNTIME)/bin/pip install --quiet 'tflite-runtime==2.14.0' 'numpy<2'
+	touch $@
+
 system-deps:
 	bash .ci/system-deps
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(OLD_RUNTIME)/.installed
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(OLD_RUNTIME) runs .pytest_cache

@@ -85,7 +85,8 @@ def mismatch_message(result: dict) -> str:
     check = result["expected_check"]
     wrong = round((1 - check["argmax_match"]) * check["rows"]) - check.get("tied_rows", 0)
     return (f"{result['model']}: {wrong} of {check['rows']} inputs give a different class here than at export, "
-            f"where it was not a near tie ({result['runtime']} on {result['host']['machine']})")
+            f"where it was not a near tie{' (more than 1% of a dynamic-range model)' if check.get('hybrid') else ''} "
+            f"({result['runtime']} on {result['host']['machine']})")
 
 
 def _fail(exc: ProjnetError) -> int:

@@ -7,6 +7,10 @@ rows and compares: the pass mark is the same argmax on every row, except rows wh
 tied at export within TIE_INT_UNITS raw units (integer outputs) or TIE_FLOAT_RELATIVE (float): raw
 int8 outputs differ by a unit or two between CPU kernels (XNNPACK and the builtin reference kernels
 round differently), which may flip a near tie but never a clear winner of a model that works there.
+Dynamic-range (hybrid) models quantize activations while they run, and runtimes do that differently
+(tflite-runtime 2.14 against ai-edge-litert 2.3: one or two projection bits near zero flip, measured on
+1-2 of 359 digits rows): for them a near tie is 2% of the row's largest output, and up to 1% of the
+rows may still change class.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from projnet.errors import ProjnetError
 MAX_ROWS = 1000  # enough to catch a wrong kernel; small enough for an emulated target (~1 s)
 TIE_INT_UNITS = 2  # int8 outputs: two kernels' results differ by up to 1-2 units on these models
 TIE_FLOAT_RELATIVE = 1e-4  # float outputs: of the row's largest magnitude
+TIE_HYBRID_RELATIVE = 0.02  # dynamic-range models: two steps of an int8 activation
+HYBRID_MAX_CHANGED = 0.01  # dynamic-range models: rows that may change class beyond a near tie
 
 
 def expected_path(model_path: str | Path) -> Path:
@@ -73,11 +79,20 @@ def check_expected(interpreter, npz_path: str | Path) -> dict:
     same = flat_got.argmax(axis=1) == flat_expected.argmax(axis=1)
     # how far, at export, the class chosen here was behind the class chosen there
     gap = flat_expected.max(axis=1) - flat_expected[np.arange(len(got)), flat_got.argmax(axis=1)]
+    hybrid = is_hybrid(interpreter)
     tie = TIE_INT_UNITS if np.issubdtype(expected.dtype, np.integer) else \
-        TIE_FLOAT_RELATIVE * np.abs(flat_expected).max(axis=1)
+        (TIE_HYBRID_RELATIVE if hybrid else TIE_FLOAT_RELATIVE) * np.abs(flat_expected).max(axis=1)
     tied = ~same & (gap <= tie)
+    changed = int(np.sum(~same & ~tied))
     diff = np.abs(flat_got - flat_expected)
     return {"file": str(npz_path), "rows": len(inputs), "argmax_match": float(np.mean(same)),
             "tied_rows": int(tied.sum()), "max_abs_diff": float(diff.max()) if diff.size else 0.0,
-            "exact_rows": int(np.sum(diff.max(axis=1) == 0)) if diff.size else 0,
-            "passed": bool(np.all(same | tied))}
+            "exact_rows": int(np.sum(diff.max(axis=1) == 0)) if diff.size else 0, "hybrid": hybrid,
+            "passed": changed <= (HYBRID_MAX_CHANGED * len(inputs) if hybrid else 0)}
+
+
+def is_hybrid(interpreter) -> bool:
+    """A float output computed through int8 weights: a dynamic-range model, which quantizes as it runs
+    (a full-integer model's output is int8; ids models take int32 ids either way)."""
+    floats = all(np.dtype(d["dtype"]) == np.float32 for d in interpreter.get_output_details())
+    return floats and any(np.dtype(t["dtype"]) == np.int8 for t in interpreter.get_tensor_details())

@@ -7,6 +7,8 @@ import importlib
 import os
 import sys
 
+import numpy as np
+
 from projnet.errors import ProjnetError
 
 RUNTIMES = (
@@ -62,6 +64,13 @@ def make_interpreter(model_content: bytes, threads: int = 1, use_xnnpack: bool =
             interpreter = module.Interpreter(**kwargs)
             interpreter.allocate_tensors()
         interpreter.get_input_details(), interpreter.get_output_details()  # damaged names fail here, not later
+    except SystemError:
+        numpy_major = int(np.__version__.split(".")[0])
+        if name == "tflite_runtime" and numpy_major >= 2:  # its wheels (2.14 and older) are built against numpy 1
+            version = getattr(importlib.import_module("tflite_runtime"), "__version__", "")
+            raise ProjnetError(f"tflite_runtime {version} cannot run under numpy "
+                               f"{np.__version__}: install numpy 1 beside it (pip install 'numpy<2')") from None
+        raise
     except (ValueError, RuntimeError, UnicodeDecodeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ProjnetError(f"{name} cannot load the model: {first_line}") from None

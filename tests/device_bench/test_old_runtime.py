@@ -1,0 +1,104 @@
+"""Every export mode of every backend on tflite-runtime 2.14 (numpy 1), the runtime many Raspberry Pi OS
+installs use, on XNNPACK and on the builtin kernels: the same class as at export on every shipped row
+(near ties excepted, device_bench/expected_outputs.py). `make test` builds the runtime's venv
+(.venv-tflite214); the runner files travel to it as they travel to a remote target (device_bench/payload.py).
+"""
+
+import io
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from projnet.config import DataConfig, ProjectionConfig, StudentConfig
+from projnet.data import load_dataset
+from projnet.device_bench.expected_outputs import expected_path
+from projnet.device_bench.payload import runner_tarball
+from projnet.registry import BACKENDS, quant_modes_for
+from tests.helpers import require_system_dependency
+
+OLD_RUNTIME_PYTHON = Path(__file__).parents[2] / ".venv-tflite214" / "bin" / "python"
+CHECK = """
+import json, sys
+from pathlib import Path
+from projnet.device_bench.runtime import make_interpreter
+from projnet.device_bench.expected_outputs import check_expected, expected_path
+results = {}
+for model in sys.argv[1:]:
+    for xnnpack in (True, False):
+        name, interpreter = make_interpreter(Path(model).read_bytes(), 1, xnnpack)
+        results[f"{Path(model).name} xnnpack={xnnpack}"] = {"runtime": name, **check_expected(interpreter, expected_path(model))}
+print(json.dumps(results))
+"""
+
+
+def student_for(backend: str, digits):
+    """A small student of each backend (untrained: loading and running is what is checked), and its rows."""
+    from projnet.projection.student import build_student
+
+    projection = ProjectionConfig(backend=backend, num_functions=4, bits_per_function=8,
+                                  center_inputs=BACKENDS[backend].centered)
+    if BACKENDS[backend].input_kind == "ids":
+        rows = np.random.default_rng(0).integers(-2**31, 2**31 - 1, (400, 16), dtype=np.int64).astype(np.int32)
+        rows[:, 12:] = 0  # padding, as texts shorter than max_ids have
+        return build_student(16, 10, projection, StudentConfig(hidden=[16], token_dim=8)), rows
+    settings = StudentConfig(hidden=[] if backend == "patch" else [16], conv_filters=[8] if backend == "patch" else [])
+    center = digits.x_train.mean(axis=0) if projection.center_inputs else None
+    return build_student(64, 10, projection, settings, center, digits.image_shape), digits.x_test
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    from projnet.export.student_conversion import convert_student
+    from projnet.export.tflite_eval import expected_outputs_npz
+
+    digits = load_dataset(DataConfig())
+    folder = tmp_path_factory.mktemp("old-runtime")
+    models = []
+    for backend in BACKENDS:
+        student, rows = student_for(backend, digits)
+        for mode in ["float"] + [m for m in quant_modes_for(backend) if m != "qat"]:  # qat's file is int8's kind
+            model = convert_student(student, mode, rows[:200])
+            path = folder / f"{backend}_{mode}.tflite"
+            path.write_bytes(model)
+            expected_path(path).write_bytes(expected_outputs_npz(model, rows))
+            models.append(path)
+    return folder, models
+
+
+def test_every_backend_and_mode_runs_on_tflite_runtime_2_14(exported, tmp_path):
+    require_system_dependency(OLD_RUNTIME_PYTHON.is_file(), "the tflite-runtime 2.14 venv is missing (make test builds it)")
+    folder, models = exported
+    tarball, _ = runner_tarball(models[0])
+    tarfile.open(fileobj=io.BytesIO(tarball)).extractall(tmp_path, filter="data")
+    done = subprocess.run([str(OLD_RUNTIME_PYTHON), "-c", CHECK, *map(str, models)], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout)
+    assert len(results) == 2 * len(models) and {r["runtime"] for r in results.values()} == {"tflite_runtime"}
+    failed = {name: r for name, r in results.items() if not r["passed"]}
+    assert not failed, json.dumps({n: {k: r[k] for k in ("argmax_match", "tied_rows", "max_abs_diff", "exact_rows")} for n, r in results.items()}, indent=0)
+
+
+def test_numpy_2_beside_tflite_runtime_is_one_line(exported, tmp_path):
+    """pip resolves numpy 2 beside tflite-runtime 2.14; its wrapper then fails with a SystemError."""
+    require_system_dependency(OLD_RUNTIME_PYTHON.is_file(), "the tflite-runtime 2.14 venv is missing (make test builds it)")
+    import subprocess as sp
+
+    _, models = exported
+    tarball, inside = runner_tarball(models[0])
+    tarfile.open(fileobj=io.BytesIO(tarball)).extractall(tmp_path / "payload", filter="data")
+    numpy_dir = Path(np.__file__).parent  # this venv's numpy 2, put first on the old runtime's path
+    (tmp_path / "numpy2").mkdir()
+    (tmp_path / "numpy2" / "numpy").symlink_to(numpy_dir)
+    if (numpy_dir.parent / "numpy.libs").is_dir():
+        (tmp_path / "numpy2" / "numpy.libs").symlink_to(numpy_dir.parent / "numpy.libs")
+    done = sp.run([str(OLD_RUNTIME_PYTHON), "-m", "projnet.device_bench", inside, "--min-time", "0.05"],
+                  cwd=tmp_path / "payload", capture_output=True, text=True,
+                  env={"PYTHONPATH": f"{tmp_path / 'numpy2'}:{tmp_path / 'payload'}", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("error: tflite_runtime 2.14.0 cannot run under numpy 2.") and \
+        "pip install 'numpy<2'" in done.stderr and "Traceback" not in done.stderr
