@@ -28,6 +28,17 @@ class DatasetSplits:
     description: str = ""  # the user's words for the data set (data.description), for the report
     scaling: dict | None = None  # tables and series: the per-column affine map the loader applied, to ship with it
 
+    def __post_init__(self):
+        """Every source ends here: an empty split would train and report an accuracy of nothing."""
+        from projnet.errors import ProjnetError
+
+        sizes = {"training": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
+        empty = [split for split, n in sizes.items() if n == 0]
+        if empty:
+            raise ProjnetError(f"{self.name}: the {' and '.join(empty)} split(s) would be empty ({sum(sizes.values())} "
+                               f"rows in all, {len(self.class_names)} classes); add rows, or raise "
+                               f"data.test_fraction / data.validation_fraction")
+
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
