@@ -29,7 +29,7 @@ def default_run_dir(dataset: str) -> Path:
     """runs/<name>-<time>; a path-named source is named by its file or folder (csv-train, idx-kmnist), not its path."""
     prefix, _, path = dataset.partition(":")
     if path:
-        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(path).expanduser().resolve().stem)
+        stem = "".join(c if c.isprintable() and c not in "/\\:" else "_" for c in Path(path).expanduser().resolve().stem)
         dataset = f"{prefix}-{stem or 'data'}"
     return Path("runs") / f"{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
 
