@@ -18,10 +18,21 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
     """Every module a file imports, at top level or inside a function (a lazy import is still an edge).
 
     `from package import submodule` is an edge to the submodule; the package's own __init__ is not
-    counted as its submodules' dependency (Python runs it first for any of them, by design).
+    counted as its submodules' dependency (Python runs it first for any of them, by design). The one
+    exception: a package's PEP 562 `__getattr__` (projnet.train_and_export and the rest of the API)
+    runs on first attribute access, after the package has loaded, so its imports are no edge of
+    `import projnet`; tests/test_python_api.py checks in a fresh process that it loads no TensorFlow.
     """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lazy = set()
+    if path.name == "__init__.py":
+        for function in tree.body:
+            if isinstance(function, ast.FunctionDef) and function.name == "__getattr__":
+                lazy |= {id(node) for node in ast.walk(function)}
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
+        if id(node) in lazy:
+            continue
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -106,10 +106,10 @@ def image_folder(root, classes=("shirt", "bag"), per_class=6, size=(9, 7), mode=
 
 
 def test_image_folder_grayscale_rgb_and_odd_names(tmp_path):
-    root = image_folder(tmp_path / "my images", classes=("t-shirt top", "sandale été", "bag"))
-    splits = load_dataset(DataConfig(dataset=f"images:{root}", test_fraction=0.34))
+    root = image_folder(tmp_path / "my images", classes=("t-shirt top", "sandale été", "bag"), per_class=12)
+    splits = load_dataset(DataConfig(dataset=f"images:{root}", test_fraction=0.25))
     assert splits.class_names == ("bag", "sandale été", "t-shirt top") and splits.image_shape == (7, 9, 1)
-    assert len(splits.x_test) == 6 and splits.files[0]["files"] == 18
+    assert len(splits.x_test) == 9 and splits.files[0]["files"] == 36
     rgb = image_folder(tmp_path / "rgb", mode="RGB")
     Image.new("L", (9, 7), 128).save(rgb / "bag" / "gray.png")  # mixed modes: all read as RGB
     splits = load_dataset(DataConfig(dataset=f"images:{rgb}", image_size=5))
@@ -117,10 +117,10 @@ def test_image_folder_grayscale_rgb_and_odd_names(tmp_path):
 
 
 def test_image_folder_train_test_subfolders(tmp_path):
-    image_folder(tmp_path / "d" / "train")
+    image_folder(tmp_path / "d" / "train", per_class=10)
     image_folder(tmp_path / "d" / "test", per_class=3)
     splits = load_dataset(DataConfig(dataset=f"images:{tmp_path / 'd'}"))
-    assert len(splits.x_test) == 6 and len(splits.x_train) + len(splits.x_val) == 12
+    assert len(splits.x_test) == 6 and len(splits.x_train) + len(splits.x_val) == 20
 
 
 @pytest.mark.parametrize("damage,message", [
