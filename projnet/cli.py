@@ -302,6 +302,7 @@ def inspect_command(
     stdout.print(f"min_runtime_version: {info['min_runtime_version'] or 'not recorded'}")
     if info["non_builtin_ops"]:
         stdout.print(f"non-builtin ops: {', '.join(info['non_builtin_ops'])}")
+    stdout.print(f"loads here: {info['runtime'] if info['loads_here'] else 'no: ' + info['load_error']}")
     table = Table()
     for column in ("io", "name", "shape", "dtype", "scale", "zero point"):
         table.add_column(column)

@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
+import struct
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 from projnet.device_bench.model_file import min_runtime_version, model_ops, read_model
 from projnet.device_bench.runtime import make_interpreter
-
-
-def _tensor(detail: dict) -> dict:
-    scale, zero_point = detail["quantization"]
-    return {"name": detail["name"], "shape": [int(s) for s in detail["shape"]],
-            "dtype": np.dtype(detail["dtype"]).name,
-            "quantization": {"scale": float(scale), "zero_point": int(zero_point)} if scale else None}
+from projnet.errors import ProjnetError
 
 
 def describe_model(path: str | Path) -> dict:
+    """Read from the flatbuffer alone (flatbuffer_reader.py), so that a model this machine's runtime
+    refuses (Flex or custom ops, newer op versions) is still described; `loads_here` says whether it
+    loads, and `load_error` why not."""
+    from projnet.device_bench.flatbuffer_reader import (GRAPH_INPUTS, GRAPH_OUTPUTS, DamagedModel, graph_tensors,
+                                                        metadata, root)
+
     data = read_model(path)
     ops = model_ops(data, where=str(path))
-    runtime, interpreter = make_interpreter(data, threads=1, use_xnnpack=False)
+    try:
+        model = root(data)
+        inputs, outputs = graph_tensors(model, GRAPH_INPUTS), graph_tensors(model, GRAPH_OUTPUTS)
+        entries = sorted(metadata(model))
+    except (DamagedModel, struct.error) as exc:
+        raise ProjnetError(f"{path} is a damaged TFLite flatbuffer ({exc})") from None
+    try:
+        runtime, _ = make_interpreter(data, threads=1, use_xnnpack=False)
+        load_error = None
+    except ProjnetError as exc:  # described all the same: this is when a user needs the op list
+        runtime, load_error = None, str(exc)
     return {
-        "model": str(path), "size_bytes": len(data), "runtime": runtime,
+        "model": str(path), "size_bytes": len(data), "runtime": runtime, "loads_here": load_error is None,
+        "load_error": load_error,
         "ops": [op["name"] for op in ops], "op_counts": dict(Counter(op["name"] for op in ops)),
         # the facts that predict a load failure on an older runtime (tflite-runtime 2.14 on a Pi, say)
         "op_versions": {name: max(op["version"] for op in ops if op["name"] == name) for name in dict.fromkeys(
             op["name"] for op in ops)},
         "min_runtime_version": min_runtime_version(data),
         "non_builtin_ops": sorted({op["name"] for op in ops if not op["builtin"]}),
-        "inputs": [_tensor(d) for d in interpreter.get_input_details()],
-        "outputs": [_tensor(d) for d in interpreter.get_output_details()],
+        "metadata": entries, "inputs": inputs, "outputs": outputs,
     }

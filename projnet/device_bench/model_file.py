@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 from projnet.errors import ProjnetError
 
 TFLITE_IDENTIFIER = b"TFL3"  # flatbuffer file identifier at bytes 4..8 of every TFLite model
-CUSTOM_OPCODE = 32  # BuiltinOperator.CUSTOM: Flex (select TF) ops are custom ops named "Flex..."
 
 
 def read_model(path: str | Path) -> bytes:
@@ -41,44 +41,25 @@ def _schema():
 
 def min_runtime_version(data: bytes) -> str | None:
     """The converter's `min_runtime_version` metadata: the oldest TFLite runtime that has every op version."""
-    schema = _schema()
-    if schema is None:
-        return None
+    from projnet.device_bench.flatbuffer_reader import DamagedModel, metadata, root
+
     try:
-        model = schema.Model.GetRootAsModel(data, 0)
-        for i in range(model.MetadataLength()):
-            entry = model.Metadata(i)
-            if entry.Name() == b"min_runtime_version":
-                raw = model.Buffers(entry.Buffer()).DataAsNumpy()
-                return bytes(raw).split(b"\0", 1)[0].decode("ascii", "replace") or None
-    except Exception:  # a damaged file: model_ops reports it
+        raw = metadata(root(data)).get("min_runtime_version")
+    except (DamagedModel, struct.error):  # a damaged file: model_ops reports it
         return None
-    return None
+    return raw.split(b"\0", 1)[0].decode("ascii", "replace") or None if raw else None
 
 
 def model_ops(data: bytes, where: str = "model") -> list[dict]:
     """Every operator in the main subgraph, in execution order: {"name", "builtin", "version"}.
 
-    Read from the flatbuffer's operator codes, not from an interpreter, because interpreters fold
-    delegated ops into one DELEGATE node. A damaged flatbuffer is reported as such.
+    Read from the flatbuffer's operator codes (flatbuffer_reader.py, no schema package), not from an
+    interpreter, because interpreters fold delegated ops into one DELEGATE node and refuse models with
+    Flex or custom ops. A damaged flatbuffer is reported as such.
     """
-    schema = _schema()
-    if schema is None:
-        raise ProjnetError("reading operators needs ai-edge-litert's flatbuffer schema: pip install ai-edge-litert")
+    from projnet.device_bench.flatbuffer_reader import DamagedModel, graph_ops, root
+
     try:
-        model = schema.Model.GetRootAsModel(data, 0)
-        names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-        codes = []
-        for i in range(model.OperatorCodesLength()):
-            code = model.OperatorCodes(i)
-            builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-            if builtin == CUSTOM_OPCODE:
-                codes.append({"name": (code.CustomCode() or b"?").decode(), "builtin": False,
-                              "version": code.Version()})
-            else:
-                codes.append({"name": names.get(builtin, f"BUILTIN_{builtin}"), "builtin": True,
-                              "version": code.Version()})
-        graph = model.Subgraphs(0)
-        return [codes[graph.Operators(i).OpcodeIndex()] for i in range(graph.OperatorsLength())]
-    except Exception as exc:  # flatbuffers follows raw offsets: a damaged file raises anything
-        raise ProjnetError(f"{where} is a damaged TFLite flatbuffer ({type(exc).__name__})") from None
+        return graph_ops(root(data))
+    except (DamagedModel, struct.error, RecursionError) as exc:
+        raise ProjnetError(f"{where} is a damaged TFLite flatbuffer ({exc})") from None

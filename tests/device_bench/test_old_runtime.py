@@ -102,3 +102,31 @@ def test_numpy_2_beside_tflite_runtime_is_one_line(exported, tmp_path):
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error: tflite_runtime 2.14.0 cannot run under numpy 2.") and \
         "pip install 'numpy<2'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_inspect_works_with_tflite_runtime_alone(exported, tmp_path):
+    """No ai-edge-litert, no schema package: the flatbuffer reader lists ops, versions and tensors."""
+    import shutil
+
+    import projnet
+
+    require_system_dependency(OLD_RUNTIME_PYTHON.is_file(), "the tflite-runtime 2.14 venv is missing (make test builds it)")
+    _, models = exported
+    package = Path(projnet.__file__).parent
+    (tmp_path / "projnet").mkdir()
+    for name in ("__init__.py", "errors.py"):
+        shutil.copy(package / name, tmp_path / "projnet" / name)
+    shutil.copytree(package / "device_bench", tmp_path / "projnet" / "device_bench")
+    code = ("import json, sys; from projnet.device_bench.inspect_model import describe_model; "
+            "print(json.dumps([describe_model(m) for m in sys.argv[1:]]))")
+    done = subprocess.run([str(OLD_RUNTIME_PYTHON), "-c", code, *map(str, models)], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    described = json.loads(done.stdout)
+    from projnet.device_bench.inspect_model import describe_model
+
+    for info, model in zip(described, models):
+        here = describe_model(model)  # with ai-edge-litert in this venv
+        assert info["runtime"] == "tflite_runtime" and info["loads_here"], info
+        assert {k: info[k] for k in ("ops", "op_versions", "inputs", "outputs", "min_runtime_version")} == \
+            {k: here[k] for k in ("ops", "op_versions", "inputs", "outputs", "min_runtime_version")}
