@@ -21,7 +21,7 @@ from projnet.baseline_command import baseline_command
 from projnet.cli_errors import OneLineErrorGroup
 from projnet.config_command import config_command
 from projnet.cli_options import ConfigFile, DataDir, JsonOut, Overwrite, Quiet, Seed, SetOptions, check_outputs
-from projnet.errors import ProjnetError, UsageError
+from projnet.errors import Interrupted, ProjnetError, UsageError
 from projnet.native_output import import_tensorflow_quietly
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before any lazy TensorFlow import: keep logs quiet
@@ -247,7 +247,7 @@ def bench_command(
     """Latency percentiles and peak memory of .tflite models, each in its own process."""
     from projnet.device_bench.model_file import read_model
     from projnet.device_bench.runner import BenchSettings
-    from projnet.device_bench.targets import TargetOptions, bench_on_target, check_target_options, parse_target
+    from projnet.device_bench.targets import TargetOptions, bench_models, check_target_options, parse_target
 
     kind, _ = parse_target(target)  # a malformed target is a usage error before anything runs
     for model in models:
@@ -263,16 +263,7 @@ def bench_command(
         raise ProjnetError(f"--input {input_npy}: no such file")
     from projnet.bench_table import bench_table
 
-    results, failures = [], []
-    for model in models:  # one model that fails to load or run must not cost the others' figures
-        try:
-            results.append(bench_on_target(model, target, settings, options))
-        except UsageError:  # wrong for every model alike: stop at once
-            raise
-        except ProjnetError as exc:
-            if len(models) == 1:  # nothing else to report: the error itself, as it was
-                raise
-            failures.append({"model": str(model), "error": str(exc)})
+    results, failures, stopped = bench_models(models, target, settings, options)
     stdout.print(bench_table(results, failures, threads, _short_path))
     _write_json(json_out, results + failures, overwrite)
     if plot is not None:
@@ -280,6 +271,9 @@ def bench_command(
 
         if results:
             plot_comparison(results, plot)
+    if stopped:
+        raise Interrupted(f"interrupted after {len(results) + len(failures)} of {len(models)} models; the table"
+                          f"{' and ' + str(json_out) if json_out else ''} hold the finished ones")
     if failures:
         raise ProjnetError(f"{len(failures)} of {len(models)} models failed; first: {failures[0]['model']}: "
                            f"{failures[0]['error']}")

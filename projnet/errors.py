@@ -11,3 +11,9 @@ class UsageError(ProjnetError):
     """The user asked for something ill-formed: unknown key, ill-typed or out-of-range value. Exit code 2."""
 
     exit_code = 2
+
+
+class Interrupted(ProjnetError):
+    """Ctrl-C after some work was kept (a bench's finished rows, say): exit 130, as shells report SIGINT."""
+
+    exit_code = 130

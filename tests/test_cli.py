@@ -271,3 +271,36 @@ def test_bench_output_paths_are_checked_before_any_benchmark(digits_run, tmp_pat
     assert result.exit_code == code
     assert one_line_error(result.stderr).startswith(message.format(tmp=tmp_path))
     assert "p50" not in result.stdout and list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_in_bench_keeps_the_models_already_measured(digits_run, tmp_path):
+    """Ctrl-C during the second of three models: the first's row is in the table and the JSON, exit 130."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    models = [str(digits_run / name) for name in ("student_int8.tflite", "student_float.tflite", "trainer_float.tflite")]
+    out = tmp_path / "bench.json"
+    process = subprocess.Popen([sys.executable, "-m", "projnet.cli", "bench", *models, "--min-time", "5", "--json",
+                                str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def children() -> set[int]:
+        try:
+            return {int(p) for p in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()}
+        except OSError:
+            return set()
+
+    seen, deadline = set(), time.monotonic() + 120
+    while len(seen) < 2 and time.monotonic() < deadline:  # each model runs in its own child: wait for the second
+        seen |= children()
+        time.sleep(0.05)
+    assert len(seen) >= 2, "the second model's runner never started"
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert one_line_error(stderr).startswith("error: interrupted after 1 of 3 models; the table and ")
+    rows = json.loads(out.read_text())
+    assert [row["model"] for row in rows] == [models[0]] and "device_bench: ai_edge_litert" in stdout  # the table

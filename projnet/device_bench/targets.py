@@ -79,3 +79,27 @@ def bench_on_target(model: Path, target: str, settings: BenchSettings,
     peak = result["benchmark_model"].get("peak_memory_mb")
     return {**result, "runtime": f"benchmark_model ({result['target']})", "peak_rss_mb": peak,
             "host": {"machine": result["target"]}}
+
+
+def bench_models(models: list[Path], target: str, settings: BenchSettings,
+                 options: TargetOptions = TargetOptions()) -> tuple[list[dict], list[dict], bool]:
+    """(figures of the models that ran, {"model", "error"} of those that failed, whether Ctrl-C stopped it).
+
+    One model that fails to load or run must not cost the others' figures, and Ctrl-C keeps the finished
+    ones; a usage error is wrong for every model alike and stops at once.
+    """
+    from projnet.errors import ProjnetError, UsageError
+
+    results, failures = [], []
+    for model in models:
+        try:
+            results.append(bench_on_target(model, target, settings, options))
+        except UsageError:
+            raise
+        except ProjnetError as exc:
+            if len(models) == 1:  # nothing else to report: the error itself, as it was
+                raise
+            failures.append({"model": str(model), "error": str(exc)})
+        except KeyboardInterrupt:
+            return results, failures, True
+    return results, failures, False
