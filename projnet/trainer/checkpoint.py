@@ -26,7 +26,8 @@ from projnet.errors import ProjnetError
 from projnet.run_dir import CHECKPOINT_DIR
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest names every variable's path, and restoring matches by it
+READABLE_FORMATS = (1, 2)  # 1: by position only
 
 
 @dataclass
@@ -45,6 +46,12 @@ class TrainingState:
 class Checkpoint:
     state: TrainingState
     arrays: dict[str, np.ndarray]
+    paths: dict[str, list[str]] = field(default_factory=dict)  # group -> each stored variable's path, in order
+
+
+def variable_path(variable) -> str:
+    """A variable's name inside its model (Keras 3: "dense_1/kernel", "adam/dense_1_kernel_momentum")."""
+    return str(getattr(variable, "path", None) or getattr(variable, "name", ""))
 
 
 def _sha256(data: bytes) -> str:
@@ -69,7 +76,9 @@ def save_checkpoint(run_dir: Path, groups: dict[str, list], state: TrainingState
     npz_name = f"state-{state.global_step:08d}.npz"
     atomic_write_bytes(directory / npz_name, data)
     manifest = {"format": FORMAT_VERSION, "arrays": npz_name, "sha256": _sha256(data),
-                "counts": {name: len(vs) for name, vs in groups.items()}, "state": dataclasses.asdict(state)}
+                "counts": {name: len(vs) for name, vs in groups.items()},
+                "paths": {name: [variable_path(v) for v in vs] for name, vs in groups.items()},
+                "state": dataclasses.asdict(state)}
     atomic_write_json(directory / MANIFEST, manifest)
     for old in directory.glob("state-*.npz"):
         if old.name != npz_name:
@@ -90,22 +99,47 @@ def load_checkpoint(run_dir: Path) -> Checkpoint:
         expected, state = manifest["sha256"], TrainingState(**manifest["state"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ProjnetError(f"checkpoint in {directory} is unreadable: {exc}") from None
-    if manifest.get("format") != FORMAT_VERSION:
-        raise ProjnetError(f"checkpoint in {directory} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
+    if manifest.get("format") not in READABLE_FORMATS:
+        raise ProjnetError(f"checkpoint in {directory} has format {manifest.get('format')}, expected one of "
+                           f"{', '.join(map(str, READABLE_FORMATS))}")
     if _sha256(data) != expected:
         raise ProjnetError(f"checkpoint {npz_path} is corrupt: its SHA-256 does not match the manifest")
     with np.load(io.BytesIO(data)) as archive:
         arrays = {key: archive[key] for key in archive.files}
-    return Checkpoint(state, arrays)
+    return Checkpoint(state, arrays, manifest.get("paths", {}))
 
 
-def restore_variables(groups: dict[str, list], arrays: dict[str, np.ndarray]) -> None:
-    """Assign checkpointed values to live variables, refusing any shape or count mismatch."""
+def occurrences(paths: list[str]) -> list[str]:
+    """Each path with its occurrence number: two dropout layers' seed states share a path."""
+    seen: dict[str, int] = {}
+    named = []
+    for path in paths:
+        seen[path] = seen.get(path, 0) + 1
+        named.append(f"{path}#{seen[path]}")
+    return named
+
+
+def restore_variables(groups: dict[str, list], arrays: dict[str, np.ndarray],
+                      paths: dict[str, list[str]] | None = None) -> None:
+    """Assign checkpointed values to live variables, refusing any shape or count mismatch.
+
+    Matched by variable path when the checkpoint names them (format 2) and every live path is among
+    them, so a model whose variables come in another order still gets each value in its own variable.
+    Otherwise by position, as format 1 did: Keras numbers unnamed models and layers per process
+    ("sequential_1"), so the same model built after others has other paths.
+    """
     for name, variables in groups.items():
         stored = sorted(k for k in arrays if k.startswith(f"{name}/"))
         if len(stored) != len(variables):
             raise ProjnetError(f"checkpoint holds {len(stored)} {name} variables, the model has {len(variables)}")
-        for variable, key in zip(variables, stored):
+        keys = stored
+        names = (paths or {}).get(name)
+        if names and len(names) == len(stored):
+            by_path = dict(zip(occurrences(names), stored))
+            live = occurrences([variable_path(v) for v in variables])
+            if all(p in by_path for p in live):
+                keys = [by_path[p] for p in live]
+        for variable, key in zip(variables, keys):
             if tuple(arrays[key].shape) != tuple(variable.shape):
                 raise ProjnetError(f"checkpoint variable {key} has shape {arrays[key].shape}, "
                                    f"the model's has {tuple(variable.shape)}")

@@ -140,7 +140,7 @@ def train_jointly(trainer: keras.Model, student: keras.Model, splits: DatasetSpl
     # a run stopped before its first checkpoint has no checkpoint/ yet: resuming it starts it over
     if checkpoints is not None and checkpoints.resume and (checkpoints.run_dir / CHECKPOINT_DIR).exists():
         checkpoint = load_checkpoint(checkpoints.run_dir)
-        restore_variables(groups, checkpoint.arrays)
+        restore_variables(groups, checkpoint.arrays, checkpoint.paths)
         state = checkpoint.state
     step = make_train_step(trainer, student, objective, trainer_optimizer, student_optimizer, generator)
 

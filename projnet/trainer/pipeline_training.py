@@ -136,7 +136,7 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
     state = TrainingState()
     if resume and run_dir is not None and (run_dir / CHECKPOINT_DIR).exists():
         checkpoint = load_checkpoint(run_dir)
-        restore_variables(groups, checkpoint.arrays)
+        restore_variables(groups, checkpoint.arrays, checkpoint.paths)
         state = checkpoint.state
 
     buffers, curve, steady_time, steady_ticks = engine.initial_buffers(), [], 0.0, 0

@@ -229,3 +229,24 @@ def test_overwrite_removes_the_earlier_runs_files_and_a_live_run_keeps_its_direc
     names = {p.name for p in run_dir.iterdir()}
     assert "notes.txt" in names and "student_int8.tflite" in names and LOCK not in names
     assert not names & {"student_int8.featurizer.json", "student_dynamic.tflite", "student_dynamic.expected.npz"}
+
+
+def test_a_checkpoint_restores_by_variable_path_not_position(tmp_path):
+    """A model whose variables come in another order (layers built in another order) gets each value back."""
+    import keras
+
+    from projnet.trainer.checkpoint import TrainingState, restore_variables, save_checkpoint
+
+    inputs = keras.Input((4,))
+    first, second = keras.layers.Dense(4, name="first"), keras.layers.Dense(4, name="second")
+    model = keras.Model(inputs, second(first(inputs)))
+    for i, variable in enumerate(model.variables):
+        variable.assign(np.full(variable.shape, float(i)))
+    save_checkpoint(tmp_path, {"trainer": list(model.variables)}, TrainingState())
+    values = {v.path: v.numpy().copy() for v in model.variables}
+    for variable in model.variables:
+        variable.assign(np.zeros(variable.shape))
+    checkpoint = load_checkpoint(tmp_path)
+    restore_variables({"trainer": list(reversed(model.variables))}, checkpoint.arrays, checkpoint.paths)
+    assert all(np.array_equal(v.numpy(), values[v.path]) for v in model.variables)
+    assert checkpoint.paths["trainer"] == ["first/kernel", "first/bias", "second/kernel", "second/bias"]
