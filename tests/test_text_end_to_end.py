@@ -5,6 +5,7 @@ The must-show figures (trainer >= 0.88, student int8 >= 0.84, p50 <= 1 ms) come 
 floors are lower, but parity (ids, bits, top-1) is checked exactly as there.
 """
 
+import io
 import json
 import subprocess
 import sys
@@ -186,3 +187,34 @@ def test_predict_needs_no_tensorflow(text_run):
             "print(r.exit_code, 'tensorflow' in sys.modules or 'keras' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "False"]
+
+
+STDIN_CASES = 80  # README "Bad input suite" counts these
+
+
+def test_any_stdin_stream_is_classified_line_by_line(text_run):
+    """Random byte streams on stdin (invalid UTF-8, NUL, CR, blank and punctuation-only lines, long lines):
+    with --skip-empty every line with a letter or digit gets one output line, the rest are counted."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from projnet.device_bench.text_featurizer import featurize, load_spec, spec_path
+
+    model = text_run / "student_int8.tflite"
+    spec = load_spec(spec_path(model))
+    pieces = st.sampled_from([b"lost card", b"", b"?!", b"\xff\xfe", b"\x00", b"\r", b"caf\xc3\xa9", b" ", b"x" * 900,
+                              b"\xe6\x97\xa5\xe6\x9c\xac", b"top up", b"\t"])
+
+    @settings(max_examples=STDIN_CASES, deadline=None)
+    @given(lines=st.lists(st.lists(pieces, max_size=4).map(b"".join), max_size=8), final_newline=st.booleans())
+    def check(lines, final_newline):
+        stream = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+        result = runner.invoke(app, ["predict", str(model), "--skip-empty"], input=stream)
+        assert result.exit_code == 0, (stream, result.output)
+        read = [line.rstrip(b"\r\n") for line in io.BytesIO(stream)]  # as `for line in sys.stdin.buffer` reads
+        classified = [line for line in read if featurize(line, spec).any()]
+        assert len(result.stdout.splitlines()) == len(classified), (stream, result.stdout)
+        skipped = len(read) - len(classified)
+        assert (result.stderr.startswith(f"skipped {skipped} empty line(s)") if skipped else result.stderr == "")
+
+    check()
