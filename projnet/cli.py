@@ -321,6 +321,7 @@ def predict_command(
 ) -> None:
     """Top-k labels with probabilities for each text, featurized as the shipped spec says (no TensorFlow)."""
     import json
+    import signal
 
     import numpy as np
 
@@ -330,6 +331,7 @@ def predict_command(
     with captured_native_output():  # LiteRT announces its XNNPACK delegate on fd 2 at the first invoke
         classifier = TextClassifier.load(model, spec)
         classifier.logits(np.zeros(classifier.spec.max_ids, np.int32))
+    signal.siginterrupt(signal.SIGINT, True)  # a native library installed it with SA_RESTART: Ctrl-C would wait for input
     inputs = texts if texts else (line.rstrip(b"\r\n") for line in sys.stdin.buffer)
     skipped = []
     for number, text in enumerate(inputs, start=1):

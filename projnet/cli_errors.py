@@ -40,4 +40,6 @@ class OneLineErrorGroup(typer.core.TyperGroup):
         except (typer.Abort, KeyboardInterrupt):
             typer.echo("error: interrupted", err=True)
             sys.exit(130)
+        if result == 130:  # typer turns a KeyboardInterrupt inside a command into a silent Exit(130)
+            typer.echo("error: interrupted", err=True)
         sys.exit(result if isinstance(result, int) else 0)

@@ -218,3 +218,17 @@ def test_any_stdin_stream_is_classified_line_by_line(text_run):
         assert (result.stderr.startswith(f"skipped {skipped} empty line(s)") if skipped else result.stderr == "")
 
     check()
+
+
+def test_ctrl_c_in_predict_says_so_after_the_lines_already_printed(text_run):
+    import signal
+
+    process = subprocess.Popen([sys.executable, "-m", "projnet.cli", "predict", str(text_run / "student_int8.tflite")],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdin.write(b"my card was stolen\n")
+    process.stdin.flush()
+    first = process.stdout.readline()  # printed while stdin stays open: predict streams
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert first.strip() and process.returncode == 130
+    assert one_line_error(stderr.decode()) == "error: interrupted"
