@@ -304,3 +304,16 @@ def test_ctrl_c_in_bench_keeps_the_models_already_measured(digits_run, tmp_path)
     assert one_line_error(stderr).startswith("error: interrupted after 1 of 3 models; the table and ")
     rows = json.loads(out.read_text())
     assert [row["model"] for row in rows] == [models[0]] and "device_bench: ai_edge_litert" in stdout  # the table
+
+
+def test_export_names_a_truncated_keras_file(digits_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(digits_run, run)
+    data = (run / "student.keras").read_bytes()
+    (run / "student.keras").write_bytes(data[:len(data) // 2])
+    result = CliRunner().invoke(app, ["export", str(run), "--quiet"])
+    assert result.exit_code == 1
+    assert one_line_error(result.stderr).endswith("student.keras is damaged: not a complete .keras archive (a .keras "
+                                                  "file is a zip; this one is truncated or is another kind of file)")

@@ -43,8 +43,23 @@ def register_all() -> None:
 
 def load_model(path: str | Path) -> keras.Model:
     """A projnet `.keras` file (trainer or student), with every custom layer registered first."""
+    check_keras_file(path)
     register_all()
     return keras.saving.load_model(path)
+
+
+def check_keras_file(path: str | Path) -> None:
+    """Refuse a missing or truncated .keras in words that say which (Keras says "File not found" for both)."""
+    import zipfile
+
+    from projnet.errors import ProjnetError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ProjnetError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise ProjnetError(f"{path} is damaged: not a complete .keras archive (a .keras file is a zip; this one is "
+                           f"truncated or is another kind of file)")
 
 
 def projection_layer(student: keras.Model) -> ProjectionLayer:

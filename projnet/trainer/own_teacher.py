@@ -33,10 +33,12 @@ class ProbabilitiesToLogits(keras.layers.Layer):
 
 
 def read_teacher(path: Path) -> keras.Model:
-    from projnet.projection.layers import register_all
+    from projnet.projection.layers import check_keras_file, register_all
 
-    if not path.is_file():
-        raise ProjnetError(f"--teacher {path}: no such file")
+    try:
+        check_keras_file(path)
+    except ProjnetError as exc:
+        raise ProjnetError(f"--teacher {exc}") from None
     register_all()  # a projnet trainer.keras from another run is a teacher too
     try:
         model = keras.saving.load_model(path, compile=False)

@@ -78,8 +78,14 @@ def test_a_teacher_that_does_not_fit_is_refused_before_the_run(tmp_path, teacher
 
 def test_not_a_model_file(tmp_path, digits):
     (tmp_path / "t.keras").write_text("hello")
-    with pytest.raises(ProjnetError, match="is not a Keras model this Keras can load"):
+    with pytest.raises(ProjnetError, match="is damaged: not a complete .keras archive"):
         load_teacher(tmp_path / "t.keras", digits, trainable=False)
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "z.keras", "w") as archive:  # a zip, but not a Keras model
+        archive.writestr("hello.txt", "hi")
+    with pytest.raises(ProjnetError, match="is not a Keras model this Keras can load"):
+        load_teacher(tmp_path / "z.keras", digits, trainable=False)
     with pytest.raises(ProjnetError, match="no such file"):
         load_teacher(tmp_path / "missing.keras", digits, trainable=False)
 
