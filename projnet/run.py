@@ -204,4 +204,9 @@ def export_existing_run(run_dir: Path, show_progress: bool = True) -> dict:
     except (OSError, ValueError, KeyError) as exc:
         raise ProjnetError(f"cannot load the models in {run_dir}: {str(exc).splitlines()[0]}") from None
     check_model_fits_data(student, splits)
-    return export_run(run_dir, config, splits, trainer, student, show_progress)
+    teacher = None
+    if config.trainer.teacher:  # the run's trainer is the user's teacher: say so again in the new metrics
+        from projnet.trainer.own_teacher import teacher_record
+
+        teacher = teacher_record(Path(config.trainer.teacher), trainer, config.trainer.teacher_trainable)
+    return export_run(run_dir, config, splits, trainer, student, show_progress, teacher)

@@ -77,8 +77,15 @@ def load_teacher(path: Path, splits: DatasetSplits, trainable: bool) -> tuple[ke
     if probabilities:
         x = ProbabilitiesToLogits(name="to_logits")(x)
     wrapped = keras.Model(rows, x, name="teacher")
+    return wrapped, teacher_record(path, wrapped, trainable)
+
+
+def teacher_record(path: Path, wrapped: keras.Model, trainable: bool) -> dict:
+    """What metrics.json says of a teacher; also for `projnet export`, from the saved trainer.keras."""
     from projnet.data.file_records import file_record
 
-    record = {**file_record(path), "outputs": "probabilities" if probabilities else "logits", "trainable": trainable,
-              "params": model.count_params()}
-    return wrapped, record
+    probabilities = any(isinstance(layer, ProbabilitiesToLogits) for layer in wrapped.layers)
+    inner = [layer for layer in wrapped.layers if isinstance(layer, keras.Model)]
+    record = file_record(path) if path.is_file() else {"path": str(path), "bytes": None, "sha256": None}
+    return {**record, "outputs": "probabilities" if probabilities else "logits", "trainable": trainable,
+            "params": (inner[0] if inner else wrapped).count_params()}

@@ -102,3 +102,4 @@ def test_a_teacher_run_records_it_and_exports(tmp_path, digits):
     assert 'teacher = "' in (out / "config.toml").read_text()
     again = CliRunner().invoke(app, ["export", str(out), "--quiet"])  # trainer.keras holds the wrapped teacher
     assert again.exit_code == 0, again.output
+    assert json.loads((out / "metrics.json").read_text())["teacher"] == metrics["teacher"]
