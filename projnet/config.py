@@ -42,6 +42,7 @@ class DataConfig:
     text_max_chars: int = 1000  # texts are cut to this many characters before featurizing (bounds its time)
     text_word_ngrams: int = 1  # words only: word bigrams cost the hashed student 1.6 points on BANKING77
     text_char_ngrams: int = 3  # character trigrams of each word (0 = none)
+    skip_empty_texts: bool = False  # text rows with no letters or digits are refused; true drops them instead
     description: str = ""  # your words for the data set, kept in metrics.json and the report
     image_size: int = 0  # images:DIR: resize every image to this square size (0 = keep, all must agree)
     image_mode: str = "auto"  # images:DIR: "L" (grayscale), "RGB", or "auto" (RGB when any image has colour)

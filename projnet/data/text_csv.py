@@ -171,6 +171,17 @@ def load_text_splits(name: str, train_path: Path, test_path: Path | None, data: 
                           char_ngrams=data.text_char_ngrams, labels=list(names))
     spec.test_vectors = [{"text": t, "ids": [int(i) for i in featurize(t, spec)]} for t in TEST_VECTOR_TEXTS]
     x_all, x_test = featurize_texts(train_texts, spec), featurize_texts(test_texts, spec)
+    empty_all, empty_test = ~x_all.any(axis=1), ~x_test.any(axis=1)  # no ids: nothing for a model to read
+    if empty_all.any() or empty_test.any():
+        count = int(empty_all.sum()) + (int(empty_test.sum()) if test_path is not None else 0)
+        first = (train_path, int(np.flatnonzero(empty_all)[0]) + 2) if empty_all.any() else \
+            (test_path, int(np.flatnonzero(empty_test)[0]) + 2)
+        if not data.skip_empty_texts:
+            raise ProjnetError(f"{count} text(s) have no letters or digits, so no features (first: {first[0]} line "
+                               f"{first[1]}); remove them, or set data.skip_empty_texts=true to drop them")
+        train, val = train[~empty_all[train]], val[~empty_all[val]]
+        test_texts = [t for t, empty in zip(test_texts, empty_test) if not empty]
+        x_test, y_test = x_test[~empty_test], y_test[~empty_test]
     return DatasetSplits(
         name=name, x_train=x_all[train], y_train=y_all[train], x_val=x_all[val], y_val=y_all[val],
         x_test=x_test, y_test=y_test, class_names=tuple(names), image_shape=(data.text_max_ids, 1, 1), layout="ids",

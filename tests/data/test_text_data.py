@@ -121,3 +121,19 @@ def test_csv_structure_and_encoding_are_checked_not_guessed(tmp_path):
     bom = tmp_path / "bom.csv"
     bom.write_bytes(b"\xef\xbb\xbftext,label\nhello,a\nbye,b\n")
     assert read_csv(Path(bom), DataConfig()) == (["hello", "bye"], ["a", "b"])
+
+
+def test_texts_without_features_are_refused_or_dropped_when_asked(tmp_path):
+    from projnet.config import DataConfig
+    from projnet.data import load_dataset
+    from projnet.errors import ProjnetError
+
+    rows = ["text,label"] + [("card lost,a" if i % 3 else "?!,b") if i % 2 else "top up,b" for i in range(60)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(ProjnetError, match=r"10 text\(s\) have no letters or digits, so no features \(first: .*t.csv "
+                                           r"line 5\); remove them, or set data.skip_empty_texts=true"):
+        load_dataset(DataConfig(dataset=f"csv:{tmp_path / 't.csv'}"))
+    splits = load_dataset(DataConfig(dataset=f"csv:{tmp_path / 't.csv'}", skip_empty_texts=True))
+    assert len(splits.x_train) + len(splits.x_val) + len(splits.x_test) == 50
+    assert all(rows.any(axis=1).all() for rows in (splits.x_train, splits.x_val, splits.x_test))
+    assert len(splits.texts_test) == len(splits.x_test)
