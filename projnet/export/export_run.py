@@ -16,6 +16,7 @@ from projnet.device_bench.expected_outputs import MAX_ROWS, expected_path
 from projnet.device_bench.local import bench_in_subprocess
 from projnet.device_bench.runner import BenchSettings
 from projnet.errors import ProjnetError
+from projnet.metrics_schema import METRICS_SCHEMA_VERSION, check_metrics
 from projnet.export.converter import convert_float, require_builtin_ops
 from projnet.export.student_conversion import convert_student
 from projnet.export.text_export import featurizer_parity, write_featurizer_spec
@@ -86,6 +87,7 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
     student_pred = predict_logits(student, splits.x_test).argmax(axis=1)
     trainer_pred = predict_logits(trainer, splits.x_test).argmax(axis=1)
     metrics: dict = {
+        "schema_version": METRICS_SCHEMA_VERSION,
         "dataset": splits.name,
         "data": data_record(splits),
         **({"teacher": teacher} if teacher else {}),
@@ -136,6 +138,7 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
     metrics["bench"] = {"runtime": bench["runtime"], "threads": bench["threads"],
                         "machine": f"{platform.machine()} {platform.system()}"}
     metrics["size_ratio_int8_to_trainer"] = metrics[f"student_{mode}"]["size_bytes"] / metrics["trainer_float"]["size_bytes"]
+    check_metrics(metrics)
     atomic_write_json(run_dir / names.METRICS, metrics)
     write_report(run_dir / names.REPORT, metrics)
     return metrics
