@@ -22,7 +22,15 @@ CHECKPOINT_DIR = "checkpoint"
 STARTED_CONFIG = "started_with.toml"  # in CHECKPOINT_DIR: config.toml as the run started, which --resume checks
 LOCK = ".projnet-run.lock"  # held (the writer's pid inside) while a run writes into the directory
 RUN_FILES = (CONFIG, TRAINER_KERAS, STUDENT_KERAS, HISTORY, CURVES_PNG, TRAINER_FLOAT, METRICS, REPORT, PIPELINE)
-RUN_PATTERNS = ("student_*.tflite", "*.featurizer.json", "*.expected.npz")  # one per quant mode, text specs, checks
+RUN_PATTERNS = ("student_*.tflite", "*.featurizer.json", "*.expected.npz",  # one per quant mode, text specs, checks
+                "*.labels.txt")  # class names, one a line, in output order
+
+
+def labels_path(model_path: str | Path) -> Path:
+    """student_int8.tflite -> student_int8.labels.txt: the class of each output, in order, one a line (the
+    format TFLite's metadata and Android's Task Library read as a labels file)."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + ".labels.txt")
 
 
 def default_run_dir(dataset: str) -> Path:

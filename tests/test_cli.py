@@ -61,6 +61,11 @@ def test_bench_keeps_the_figures_of_the_models_that_ran_when_one_fails(digits_ru
     assert "failed" in result.stdout and "KB" in result.stdout  # the table shows both rows
 
 
+def test_each_student_ships_its_labels(digits_run):
+    assert (digits_run / "student_int8.labels.txt").read_text().splitlines() == [str(i) for i in range(10)]
+    assert (digits_run / "student_float.labels.txt").is_file() and not (digits_run / "trainer_float.labels.txt").exists()
+
+
 def test_recorded_accuracy_comes_from_the_run(digits_run, digits_metrics):
     from projnet.device_bench.compare_plot import recorded_accuracy
 

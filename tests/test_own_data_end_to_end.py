@@ -48,3 +48,5 @@ def test_an_rgb_image_folder_with_odd_names_trains_and_exports(tmp_path):
     m = json.loads((out / "metrics.json").read_text())
     assert m["data"]["input_shape"] == [8, 8, 3] and m["data"]["files"][0]["files"] == 1797
     assert m["data"]["classes"][0] == "chiffre 0 ünï" and m["student_int8"]["accuracy"] >= 0.85
+    for model in ("student_int8", "student_float"):  # class names ship beside each student, in output order
+        assert (out / f"{model}.labels.txt").read_text(encoding="utf-8").splitlines() == m["data"]["classes"]

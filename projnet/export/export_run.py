@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from projnet import run_dir as names
-from projnet.atomic_io import atomic_write_bytes, atomic_write_json
+from projnet.atomic_io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from projnet.config import RunConfig
 from projnet.data.splits import DatasetSplits
 from projnet.device_bench.expected_outputs import MAX_ROWS, expected_path
@@ -116,6 +116,8 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
                 if splits.featurizer is not None:  # text: the featurizer spec ships beside the student
                     write_featurizer_spec(run_dir / filename, splits)
                 atomic_write_bytes(expected_path(run_dir / filename), expected_outputs_npz(model, check_rows(splits)))
+                labels = [name.replace("\n", " ") for name in splits.class_names]  # one a line, whatever the names
+                atomic_write_text(names.labels_path(run_dir / filename), "\n".join(labels) + "\n")
             metrics[key] = entry
             progress.advance(task)
         progress.update(task, description="checking projection bits")
