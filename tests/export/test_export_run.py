@@ -47,7 +47,8 @@ def test_run_directory_contents(digits_run):
     names = {p.name for p in digits_run.iterdir()}
     assert names == {"checkpoint", "config.toml", "trainer.keras", "student.keras", "history.json", "training_curves.png",
                      "student_float.tflite", "student_int8.tflite", "trainer_float.tflite", "metrics.json",
-                     "report.md", "student_float.expected.npz", "student_int8.expected.npz"}
+                     "report.md", "student_float.expected.npz", "student_int8.expected.npz", "student_float.labels.txt",
+                     "student_int8.labels.txt"}
     assert (digits_run / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert config_from_toml(digits_run / "config.toml") == resolve_config(dataset_defaults=dataset_defaults)
     report = (digits_run / "report.md").read_text()
