@@ -18,15 +18,6 @@ from typing import Any, Iterable
 __all__ = ["bench", "export", "inspect", "load_model", "predict", "train_and_export"]
 
 
-def _setting(key: str, value: Any) -> str:
-    """`key=value` as `--set` takes it: lists and bools in TOML, strings as they are."""
-    if isinstance(value, bool):
-        return f"{key}={'true' if value else 'false'}"
-    if isinstance(value, (list, tuple)):
-        return f"{key}=[" + ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in value) + "]"
-    return f"{key}={value}"
-
-
 def train_and_export(dataset: str = "digits", out: str | Path | None = None, settings: dict[str, Any] | None = None,
                      config_file: str | Path | None = None, teacher: str | Path | None = None,
                      overwrite: bool = False, progress: bool = False) -> dict:
@@ -34,14 +25,14 @@ def train_and_export(dataset: str = "digits", out: str | Path | None = None, set
 
     `settings` are `--set` keys (`projnet config` lists them), e.g. {"train.epochs": 20, "student.hidden": [64]}.
     """
-    from projnet.config import resolve_config
+    from projnet.config import resolve_config, set_assignment
     from projnet.data import dataset_defaults
     from projnet.run import train_and_export as run
     from projnet.run_dir import default_run_dir
 
-    items = [_setting("data.dataset", dataset)] + [_setting(k, v) for k, v in (settings or {}).items()]
+    items = [set_assignment("data.dataset", dataset)] + [set_assignment(k, v) for k, v in (settings or {}).items()]
     if teacher is not None:
-        items.append(_setting("trainer.teacher", str(teacher)))
+        items.append(set_assignment("trainer.teacher", str(teacher)))
     config = resolve_config(config_file, items, dataset_defaults)
     return run(config, Path(out) if out else default_run_dir(config.data.dataset), overwrite=overwrite,
                show_progress=progress)

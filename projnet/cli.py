@@ -111,12 +111,13 @@ def train_and_export_command(
 
 def _pipeline_settings(engine, stages, devices, cluster, share_devices, stream) -> list[str]:
     """The pipeline flags as `--set` assignments (lists written as TOML arrays of strings)."""
+    from projnet.config import set_assignment
+
     settings = [f"train.{key}={value}" for key, value in (("engine", engine), ("stages", stages), ("stream", stream))
                 if value is not None]
     for key, value in (("devices", devices), ("cluster", cluster)):
         if value is not None:
-            items = [item.strip() for item in value.split(",") if item.strip()]
-            settings.append(f"train.{key}=[" + ", ".join(f'"{item}"' for item in items) + "]")
+            settings.append(set_assignment(f"train.{key}", [item.strip() for item in value.split(",") if item.strip()]))
     if share_devices:
         settings.append("train.share_devices=true")
     return settings

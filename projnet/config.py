@@ -314,6 +314,15 @@ def parse_set_options(assignments: list[str]) -> dict[str, str]:
     return settings
 
 
+def set_assignment(key: str, value: Any) -> str:
+    """`key=value` as `--set` takes it: bools and lists in TOML, strings and numbers as they are."""
+    if isinstance(value, bool):
+        return f"{key}={'true' if value else 'false'}"
+    if isinstance(value, (list, tuple)):
+        return f"{key}=[" + ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in value) + "]"
+    return f"{key}={value}"
+
+
 def resolve_config(
     config_file: str | Path | None = None,
     set_options: list[str] | None = None,

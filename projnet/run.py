@@ -110,10 +110,11 @@ def check_before_training(config: RunConfig, splits) -> None:
     from projnet.trainer.models import weighted_layer_count
 
     check_backend_fits(config.projection.backend, splits.x_train, splits.name)
-    pixel_models = [n for n, uses in (("projection.backend=patch", backend(config.projection.backend).output == "bit_map"
-                                       and splits.layout == "features"),  # a series window is a 1-wide image
-                                      ("trainer.architecture=cnn", config.trainer.architecture == "cnn"
-                                       and splits.layout in ("features", "series"))) if uses]
+    pixel_models = []
+    if splits.layout == "features" and backend(config.projection.backend).output == "bit_map":
+        pixel_models.append("projection.backend=patch")  # a series window is fine: a 1-wide image
+    if splits.layout in ("features", "series") and config.trainer.architecture == "cnn":
+        pixel_models.append("trainer.architecture=cnn")
     if pixel_models:
         what = "a table's columns" if splits.layout == "features" else "windows of sensor samples"
         raise UsageError(f"{', '.join(pixel_models)} reads images but {splits.name} holds {what}; use "

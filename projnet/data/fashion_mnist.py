@@ -73,8 +73,9 @@ def load_fashion_mnist(data: DataConfig) -> DatasetSplits:
     directory = locate_fashion_mnist(data)
     if not directory:
         raise ProjnetError(missing_message(data))
-    splits = idx_splits("fashion_mnist", find_idx_files(Path(directory)), data, tuple(map(str, range(10))))
-    if splits.image_shape != (28, 28, 1) or len(set(splits.y_train.tolist())) != 10:
+    # named by label value first (data.labels_file is not Fashion-MNIST's to override), checked, then named
+    splits = idx_splits("fashion_mnist", find_idx_files(Path(directory)), dataclasses.replace(data, labels_file=""))
+    if splits.image_shape != (28, 28, 1) or splits.num_classes != 10:
         raise ProjnetError(f"{directory} holds {splits.image_shape[0]}x{splits.image_shape[1]} images of "
                            f"{splits.num_classes} classes, not Fashion-MNIST's 28x28 of 10; use --dataset "
                            f"idx:{directory}")

@@ -16,16 +16,13 @@ import numpy as np
 from projnet.config import DataConfig
 from projnet.data.file_records import folder_record
 from projnet.data.labelled_arrays import class_ids, split_arrays
+from projnet.data.source_paths import locate, source_path
 from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
 
 IMAGES_PREFIX = "images:"
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp"}
 COLOUR_MODES = {"RGB", "RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV"}  # "P" (palette) may hold colour
-
-
-def images_dir(data: DataConfig) -> Path:
-    return Path(data.dataset[len(IMAGES_PREFIX):]).expanduser()
 
 
 def split_roots(root: Path) -> dict[str, Path]:
@@ -43,26 +40,27 @@ def class_files(folder: Path) -> dict[str, list[Path]]:
 
 
 def locate_images(data: DataConfig) -> str:
-    try:
-        root = images_dir(data)
-        return str(root.resolve()) if root.is_dir() else ""
-    except (OSError, ValueError):
-        return ""
+    return locate(data, IMAGES_PREFIX, Path.is_dir)
 
 
-def _open_all(paths: list[Path]) -> list:
+def _open_all(paths: list[Path]) -> tuple[list, list[bytes]]:
+    """(the decoded images, each file's bytes): every file is read once, for Pillow and for its digest."""
+    import io
+
     from PIL import Image, UnidentifiedImageError
 
-    images = []
+    images, contents = [], []
     for path in paths:
         try:
-            with Image.open(path) as image:
+            content = path.read_bytes()
+            with Image.open(io.BytesIO(content)) as image:
                 image.load()
                 images.append(image.copy())
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise ProjnetError(f"{path} is not an image Pillow can read ({type(exc).__name__}); remove it or "
                                f"replace it") from None
-    return images
+        contents.append(content)
+    return images, contents
 
 
 def _pixels(images: list, paths: list[Path], data: DataConfig, mode: str) -> np.ndarray:
@@ -84,7 +82,7 @@ def _pixels(images: list, paths: list[Path], data: DataConfig, mode: str) -> np.
 def load_images(data: DataConfig) -> DatasetSplits:
     from projnet.data.text_csv import read_labels_file
 
-    root = images_dir(data)
+    root = source_path(data, IMAGES_PREFIX)
     if not root.is_dir():
         raise ProjnetError(f"{data.dataset}: {root} is not a directory")
     per_split = {split: class_files(folder) for split, folder in split_roots(root).items()}
@@ -98,7 +96,7 @@ def load_images(data: DataConfig) -> DatasetSplits:
                                f"{'/'.join(sorted(e[1:] for e in EXTENSIONS))} files")
     paths = [p for classes in per_split.values() for files in classes.values() for p in files]
     labels = np.array([name for classes in per_split.values() for name, files in classes.items() for _ in files])
-    images = _open_all(paths)
+    images, contents = _open_all(paths)
     mode = data.image_mode
     if mode == "auto":
         mode = "RGB" if any(image.mode in COLOUR_MODES for image in images) else "L"
@@ -117,5 +115,5 @@ def load_images(data: DataConfig) -> DatasetSplits:
         remap = np.array([order[v] for v in values], np.int32)
         y, y_test = remap[y], (remap[y_test] if y_test is not None else None)
     return split_arrays(data.dataset, x[:n_train], y, x[n_train:] if y_test is not None else None, y_test, data,
-                        names, (height, width, channels), str(root.resolve()), (folder_record(root, paths),),
+                        names, (height, width, channels), str(root.resolve()), (folder_record(root, paths, contents),),
                         "image")

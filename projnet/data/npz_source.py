@@ -15,6 +15,7 @@ import numpy as np
 from projnet.config import DataConfig
 from projnet.data.file_records import file_record
 from projnet.data.labelled_arrays import check_features, class_ids, names_for, split_arrays
+from projnet.data.source_paths import locate, source_path
 from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
 
@@ -22,15 +23,8 @@ NPZ_PREFIX = "npz:"
 REQUIRED = ("x_train", "y_train")
 
 
-def npz_path(data: DataConfig) -> Path:
-    return Path(data.dataset[len(NPZ_PREFIX):]).expanduser()
-
-
 def locate_npz(data: DataConfig) -> str:
-    try:
-        return str(npz_path(data).resolve()) if npz_path(data).is_file() else ""
-    except (OSError, ValueError):
-        return ""
+    return locate(data, NPZ_PREFIX)
 
 
 def _features(x: np.ndarray, key: str, path: Path) -> np.ndarray:
@@ -42,7 +36,7 @@ def _features(x: np.ndarray, key: str, path: Path) -> np.ndarray:
 
 
 def load_npz(data: DataConfig) -> DatasetSplits:
-    path = npz_path(data)
+    path = source_path(data, NPZ_PREFIX)
     if not path.is_file():
         raise ProjnetError(f"{data.dataset}: no such file")
     try:

@@ -19,6 +19,7 @@ from projnet.config import DataConfig
 from projnet.data.file_records import file_record
 from projnet.data.labelled_arrays import class_ids
 from projnet.data.numeric_csv import label_values, read_numeric_csv, scale_to_train
+from projnet.data.source_paths import locate, source_path
 from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
 
@@ -39,15 +40,8 @@ SERIES_DEFAULTS = {
 }
 
 
-def series_path(data: DataConfig) -> Path:
-    return Path(data.dataset[len(SERIES_PREFIX):]).expanduser()
-
-
 def locate_series(data: DataConfig) -> str:
-    try:
-        return str(series_path(data).resolve()) if series_path(data).is_file() else ""
-    except (OSError, ValueError):
-        return ""
+    return locate(data, SERIES_PREFIX)
 
 
 def series_windows(path: Path, data: DataConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
@@ -100,7 +94,7 @@ def split_by_session(sessions: np.ndarray, data: DataConfig) -> tuple[np.ndarray
 
 
 def load_series(data: DataConfig) -> DatasetSplits:
-    path = series_path(data)
+    path = source_path(data, SERIES_PREFIX)
     if not path.is_file():
         raise ProjnetError(f"{data.dataset}: no such file")
     x, labels, sessions, channels = series_windows(path, data)

@@ -14,25 +14,19 @@ from projnet.config import DataConfig
 from projnet.data.file_records import file_record
 from projnet.data.labelled_arrays import class_ids, split_arrays
 from projnet.data.numeric_csv import label_values, read_numeric_csv, scale_to_train
+from projnet.data.source_paths import locate, source_path
 from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
 
 TABLE_PREFIX = "table:"
 
 
-def table_path(data: DataConfig) -> Path:
-    return Path(data.dataset[len(TABLE_PREFIX):]).expanduser()
-
-
 def locate_table(data: DataConfig) -> str:
-    try:
-        return str(table_path(data).resolve()) if table_path(data).is_file() else ""
-    except (OSError, ValueError):
-        return ""
+    return locate(data, TABLE_PREFIX)
 
 
 def load_table(data: DataConfig) -> DatasetSplits:
-    path = table_path(data)
+    path = source_path(data, TABLE_PREFIX)
     if not path.is_file():
         raise ProjnetError(f"{data.dataset}: no such file")
     features, columns = read_numeric_csv(path, data.label_column)
