@@ -172,7 +172,8 @@ def main(argv: list[str] | None = None) -> None:
             teacher_logits = np.concatenate([logits, logits_aug])
             objective = replace(objective, student_weight=0.0)
         x_test = encode(project(splits.x_test, layer), encoding, levels, thresholds)
-        bits = replace(splits, x_train=x_train, y_train=y_train, x_test=x_test)
+        x_val = encode(project(splits.x_val, layer), encoding, levels, thresholds)  # the driver validates on it
+        bits = replace(splits, x_train=x_train, y_train=y_train, x_val=x_val, x_test=x_test)
         student = readout(x_train.shape[1], hidden, train.seed)
         distil_from_logits(student, bits, teacher_logits, train, objective, show_progress=False)
         accuracy = float(np.mean(predict_logits(student, x_test).argmax(1) == splits.y_test))

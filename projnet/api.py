@@ -25,15 +25,16 @@ def train_and_export(dataset: str = "digits", out: str | Path | None = None, set
 
     `settings` are `--set` keys (`projnet config` lists them), e.g. {"train.epochs": 20, "student.hidden": [64]}.
     """
-    from projnet.config import resolve_config, set_assignment
+    from projnet.config import resolve_config
     from projnet.data import dataset_defaults
     from projnet.run import train_and_export as run
     from projnet.run_dir import default_run_dir
 
-    items = [set_assignment("data.dataset", dataset)] + [set_assignment(k, v) for k, v in (settings or {}).items()]
+    overrides = {"data.dataset": dataset, **(settings or {})}
     if teacher is not None:
-        items.append(set_assignment("trainer.teacher", str(teacher)))
-    config = resolve_config(config_file, items, dataset_defaults)
+        overrides["trainer.teacher"] = str(teacher)
+    overrides = {key: str(value) if isinstance(value, Path) else value for key, value in overrides.items()}
+    config = resolve_config(config_file, [], dataset_defaults, overrides)
     return run(config, Path(out) if out else default_run_dir(config.data.dataset), overwrite=overwrite,
                show_progress=progress)
 

@@ -44,10 +44,8 @@ def baseline_command(
     from projnet.config import resolve_config
     from projnet.data import dataset_defaults, load_dataset
 
-    settings = [f"data.dataset={dataset}", *(set_ or [])]
-    if data_dir is not None:
-        settings.append(f"data.data_dir={data_dir}")
-    config = resolve_config(set_options=settings, dataset_defaults=dataset_defaults)
+    overrides = {"data.dataset": dataset, **({"data.data_dir": str(data_dir)} if data_dir is not None else {})}
+    config = resolve_config(set_options=list(set_ or []), dataset_defaults=dataset_defaults, overrides=overrides)
     splits = load_dataset(config.data)
     tflite, figures = train_baseline(spec, splits, seed)
     figures["command"] = (f"projnet baseline --dataset {dataset} --family {family} --size {size} --seed {seed}"

@@ -93,34 +93,22 @@ def train_and_export_command(
         metrics = resume_run(resume, show_progress=not quiet)
         out = resume
     else:
-        settings = ([f"data.dataset={dataset}"] if dataset else []) + list(set_ or [])
-        if data_dir is not None:
-            settings.append(f"data.data_dir={data_dir}")
-        if seed is not None:
-            settings += [f"train.seed={seed}", f"projection.seed={seed}"]
-        if deterministic:
-            settings.append("train.deterministic=true")
-        settings += [f"export.quant={quant}"] * (quant is not None) + [f"trainer.teacher={teacher}"] * (teacher is not None)
-        settings += _pipeline_settings(engine, stages, devices, cluster, share_devices, stream)
-        run_config = resolve_config(config, settings, dataset_defaults)
+        overrides = {"data.dataset": dataset, "data.data_dir": None if data_dir is None else str(data_dir),
+                     "train.seed": seed, "projection.seed": seed, "train.deterministic": deterministic or None,
+                     "export.quant": quant, "trainer.teacher": None if teacher is None else str(teacher),
+                     "pipeline.engine": engine, "pipeline.stages": stages, "pipeline.devices": _comma_list(devices),
+                     "pipeline.cluster": _comma_list(cluster), "pipeline.share_devices": share_devices or None,
+                     "pipeline.stream": stream}
+        run_config = resolve_config(config, list(set_ or []), dataset_defaults,
+                                    {key: value for key, value in overrides.items() if value is not None})
         out = out or default_run_dir(run_config.data.dataset)
         metrics = train_and_export(run_config, out, overwrite=overwrite, show_progress=not quiet)
     stdout.print(rich_table(metrics, stdout.width))
     stdout.print(f"run directory: {out}  (report: {out / 'report.md'})")
 
 
-def _pipeline_settings(engine, stages, devices, cluster, share_devices, stream) -> list[str]:
-    """The pipeline flags as `--set` assignments (lists written as TOML arrays of strings)."""
-    from projnet.config import set_assignment
-
-    settings = [f"train.{key}={value}" for key, value in (("engine", engine), ("stages", stages), ("stream", stream))
-                if value is not None]
-    for key, value in (("devices", devices), ("cluster", cluster)):
-        if value is not None:
-            settings.append(set_assignment(f"train.{key}", [item.strip() for item in value.split(",") if item.strip()]))
-    if share_devices:
-        settings.append("train.share_devices=true")
-    return settings
+def _comma_list(text: str | None) -> list[str] | None:
+    return None if text is None else [item.strip() for item in text.split(",") if item.strip()]
 
 
 @app.command("worker")
@@ -134,7 +122,7 @@ def worker_command(
     import_tensorflow_quietly()
     from projnet.trainer.worker import serve
 
-    serve([item.strip() for item in cluster.split(",") if item.strip()], task, lifetime, threads)
+    serve(_comma_list(cluster), task, lifetime, threads)
 
 
 @app.command("pipeline-bench")
@@ -327,7 +315,7 @@ def predict_command(
     import numpy as np
 
     from projnet.device_bench.text_predict import EmptyText, TextClassifier
-    from projnet.native_output import captured_native_output
+    from projnet.fd_redirect import captured_native_output
 
     with captured_native_output():  # LiteRT announces its XNNPACK delegate on fd 2 at the first invoke
         classifier = TextClassifier.load(model, spec)

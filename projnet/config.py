@@ -92,11 +92,13 @@ class ObjectiveConfig:
     distill_weight: float = 1.0  # l3: T^2 KL(trainer || student), the ProjectionNet coupling
     temperature: float = 2.0  # softens the trainer's outputs so the student sees class similarity
     distill_into_trainer: bool = False  # stop-gradient by default: the student must not drag the trainer
-    mixup_distill_weight: float = 1.0  # l4: also distil on mixup blends of the batch (0 = off): a bigger transfer set
+    mixup_distill_weight: float = 1.0  # l4: also distil on mixup blends of the batch (0 = off; 0 in pipelined runs)
 
 
 @dataclass
-class TrainConfig:
+class PipelineConfig:
+    """The trainer cut into stages on several devices; any value but the defaults trains with the pipelined loop."""
+
     engine: str = "bp"  # plain backprop; "sideways" and "dni" pipeline the trainer across devices (trainer/schedule.py)
     stages: int = 1  # K: the trainer cut into K stages, one per device; 1 = not pipelined
     devices: list[str] = field(default_factory=list)  # stage k on devices[k]; [] = every GPU, else K logical CPUs
@@ -108,6 +110,10 @@ class TrainConfig:
     update_every: int = 1  # pipelined engines: ticks whose (pseudo-)gradients are summed into one update
     synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni: stages fed synthetic gradients; Adam makes their noise full-size steps
+
+
+@dataclass
+class TrainConfig:
     epochs: int = 60  # the student needs ~2,000 steps on digits; the report's curves show the plateau
     batch_size: int = 32  # small batches: more steps for the student on small data sets
     learning_rate: float = 1e-3  # Adam's usual default, for both networks
@@ -141,6 +147,7 @@ class RunConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     bench: BenchConfig = field(default_factory=BenchConfig)
 
@@ -183,14 +190,14 @@ class RunConfig:
             ("data.window", 1 <= self.data.window <= 100_000, "between 1 and 100000"),
             ("data.stride", 1 <= self.data.stride <= 100_000, "between 1 and 100000"),
             ("trainer.dropout", 0.0 <= self.trainer.dropout < 1.0, "in [0, 1)"),
-            ("train.engine", self.train.engine in ENGINES, f"one of: {one_of(ENGINES)}"),
-            ("train.stages", 1 <= self.train.stages <= 64, "between 1 and 64"),
-            ("train.stream", self.train.stream in STREAMS, f"one of: {one_of(STREAMS)}"),
-            ("train.clip_length", self.train.clip_length >= 1, "at least 1"),
-            ("train.update_every", self.train.update_every >= 1, "at least 1"),
-            ("train.synthetic_learning_rate", 0.0 <= self.train.synthetic_learning_rate < math.inf,
+            ("pipeline.engine", self.pipeline.engine in ENGINES, f"one of: {one_of(ENGINES)}"),
+            ("pipeline.stages", 1 <= self.pipeline.stages <= 64, "between 1 and 64"),
+            ("pipeline.stream", self.pipeline.stream in STREAMS, f"one of: {one_of(STREAMS)}"),
+            ("pipeline.clip_length", self.pipeline.clip_length >= 1, "at least 1"),
+            ("pipeline.update_every", self.pipeline.update_every >= 1, "at least 1"),
+            ("pipeline.synthetic_learning_rate", 0.0 <= self.pipeline.synthetic_learning_rate < math.inf,
              "non-negative (0 = train.learning_rate)"),
-            ("train.dni_stage_learning_rate", 0.0 < self.train.dni_stage_learning_rate < math.inf, "positive"),
+            ("pipeline.dni_stage_learning_rate", 0.0 < self.pipeline.dni_stage_learning_rate < math.inf, "positive"),
             ("train.epochs", 1 <= self.train.epochs <= MAX_EPOCHS, f"between 1 and {MAX_EPOCHS}"),
             ("train.seed", 0 <= self.train.seed < SEED_LIMIT, "in [0, 2^32) (numpy and TensorFlow seeds)"),
             ("projection.seed", 0 <= self.projection.seed < SEED_LIMIT, "in [0, 2^32) (numpy seeds)"),
@@ -217,18 +224,31 @@ class RunConfig:
         for key, ok, expected in checks:
             if not ok:
                 raise UsageError(f"{key} must be {expected}. Received: {key}={get_key(self, key)!r}")
-        if self.pipelined and self.objective.distill_into_trainer:
-            raise UsageError(f"objective.distill_into_trainer=true needs the plain backprop loop; the "
-                             f"{self.train.engine} engine with train.stages={self.train.stages} trains the trainer "
-                             f"from its own loss only")
+        if self.pipelined:
+            self._refuse_what_the_pipeline_cannot_honour()
         check_quant_mode(self.export.quant, self.projection.backend)
         return self
+
+    def _refuse_what_the_pipeline_cannot_honour(self) -> None:
+        """Settings the pipelined loop would otherwise drop without a word, each refused with the reason."""
+        loop = f"the {self.pipeline.engine} engine with pipeline.stages={self.pipeline.stages}"
+        if self.objective.distill_into_trainer:
+            raise UsageError(f"objective.distill_into_trainer=true needs the plain backprop loop; {loop} trains the "
+                             f"trainer from its own loss only")
+        if self.objective.mixup_distill_weight > 0:
+            raise UsageError(f"objective.mixup_distill_weight={self.objective.mixup_distill_weight:g} needs the plain "
+                             f"backprop loop: the mixup term runs the whole trainer on blended rows, for which {loop} "
+                             f"has no slot; set it to 0")
+        if self.train.checkpoint_every_steps:
+            raise UsageError(f"train.checkpoint_every_steps={self.train.checkpoint_every_steps} needs the plain "
+                             f"backprop loop: between epoch ends {loop} holds activations and gradients in flight "
+                             f"that a checkpoint does not keep; pipelined runs checkpoint at each epoch end")
 
     @property
     def pipelined(self) -> bool:
         """Whether the staged pipeline loop trains this run (else the plain backprop loop does)."""
-        t = self.train
-        return t.engine != "bp" or t.stages > 1 or t.stream != "shuffled" or bool(t.devices or t.cluster)
+        p = self.pipeline
+        return p.engine != "bp" or p.stages > 1 or p.stream != "shuffled" or bool(p.devices or p.cluster)
 
     @property
     def num_bits(self) -> int:
@@ -248,7 +268,14 @@ def known_keys() -> list[str]:
     return [f"{s}.{f.name}" for s, sec in _sections(RunConfig()).items() for f in dataclasses.fields(sec)]
 
 
+# releases before the [pipeline] section kept its settings in [train]: a run directory's config.toml
+# from one still resumes (config_from_toml), while `--set` and `--config` name the new keys
+LEGACY_KEYS = {f"train.{f.name}": f"pipeline.{f.name}" for f in dataclasses.fields(PipelineConfig)}
+
+
 def _field_type(config: RunConfig, key: str) -> Any:
+    if key in LEGACY_KEYS:
+        raise UsageError(f"{key} is now {LEGACY_KEYS[key]} (the [pipeline] section)")
     section, _, name = key.partition(".")
     if section not in _sections(config) or "." in name:
         raise UsageError(f"unknown setting {key!r}; known settings: {', '.join(known_keys())}")
@@ -314,27 +341,23 @@ def parse_set_options(assignments: list[str]) -> dict[str, str]:
     return settings
 
 
-def set_assignment(key: str, value: Any) -> str:
-    """`key=value` as `--set` takes it: bools and lists in TOML, strings and numbers as they are."""
-    if isinstance(value, bool):
-        return f"{key}={'true' if value else 'false'}"
-    if isinstance(value, (list, tuple)):
-        return f"{key}=[" + ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in value) + "]"
-    return f"{key}={value}"
-
-
 def resolve_config(
     config_file: str | Path | None = None,
     set_options: list[str] | None = None,
     dataset_defaults: typing.Callable[[str], dict[str, Any]] | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> RunConfig:
-    """Build the RunConfig from defaults, per-data-set defaults, a TOML file and `--set` overrides."""
+    """Build the RunConfig from defaults, per-data-set defaults, a TOML file, `--set` strings and typed
+    `overrides` (what CLI flags and API arguments set: Python values, no TOML text), later winning."""
     file_settings = load_toml_settings(config_file) if config_file else {}
     cli_settings = parse_set_options(set_options or [])
+    overrides = dict(overrides or {})
     config = RunConfig()
-    for key in list(file_settings) + list(cli_settings):
+    for key in list(file_settings) + list(cli_settings) + list(overrides):
         _field_type(config, key)  # refuse unknown keys before any work
-    dataset = cli_settings.get("data.dataset", file_settings.get("data.dataset", config.data.dataset))
+    explicit = {**file_settings, **cli_settings, **overrides}
+    dataset = overrides.get("data.dataset", cli_settings.get("data.dataset", file_settings.get("data.dataset",
+                                                                                              config.data.dataset)))
     if dataset_defaults is not None:
         for key, value in dataset_defaults(str(dataset)).items():
             apply_setting(config, key, value)
@@ -342,6 +365,10 @@ def resolve_config(
         apply_setting(config, key, value)
     for key, text in cli_settings.items():
         apply_setting(config, key, parse_set_value(key, text, _field_type(config, key)))
+    for key, value in overrides.items():
+        apply_setting(config, key, value)
+    if config.pipelined and "objective.mixup_distill_weight" not in explicit:
+        config.objective.mixup_distill_weight = 0.0  # its default is the plain loop's; the pipeline has no slot for it
     return config.validate()
 
 
@@ -351,28 +378,19 @@ def apply_setting(config: RunConfig, key: str, value: Any) -> None:
     setattr(getattr(config, section), name, _coerce(key, value, expected))
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return repr(value)
-
-
 def config_to_toml(config: RunConfig) -> str:
     """The resolved config as TOML that `--config` reads back to an equal RunConfig."""
-    lines = []
-    for section, body in _sections(config).items():
-        lines.append(f"[{section}]")
-        lines += [f"{f.name} = {_toml_value(getattr(body, f.name))}" for f in dataclasses.fields(body)]
-        lines.append("")
-    return "\n".join(lines)
+    import tomli_w
+
+    return tomli_w.dumps({section: dataclasses.asdict(body) for section, body in _sections(config).items()})
 
 
 def config_from_toml(path: str | Path) -> RunConfig:
-    config = RunConfig()
-    for key, value in load_toml_settings(path).items():
-        apply_setting(config, key, value)
+    """A run directory's config.toml back as the RunConfig it records (older releases' keys included)."""
+    config, settings = RunConfig(), load_toml_settings(path)
+    legacy = [key for key in settings if key in LEGACY_KEYS]
+    for key, value in settings.items():
+        apply_setting(config, LEGACY_KEYS.get(key, key), value)
+    if legacy and config.pipelined:  # what the old pipelined loop ignored, as the run it records did
+        config.objective.mixup_distill_weight, config.train.checkpoint_every_steps = 0.0, 0
     return config.validate()

@@ -31,8 +31,7 @@ def config_command(
     from projnet.config_listing import list_settings
     from projnet.data import dataset_defaults
 
-    config = resolve_config(set_options=[f"data.dataset={dataset}"] if dataset else [],
-                            dataset_defaults=dataset_defaults)
+    config = resolve_config(dataset_defaults=dataset_defaults, overrides={"data.dataset": dataset} if dataset else {})
     rows = list_settings(config)
     if dataset:  # say which defaults the data set changed, and keep the general reason beside it
         for row, plain in zip(rows, list_settings()):

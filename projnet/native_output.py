@@ -1,39 +1,14 @@
-"""Capture what native code (TensorFlow, the TFLite converter and runtimes) prints to stdout and fd 2.
+"""Import TensorFlow and Keras without their start-up chatter (absl and oneDNN lines on fd 2).
 
-TensorFlow's absl and oneDNN start-up lines and LiteRT's "Created XNNPACK delegate" go straight to
-file descriptor 2, past TF_CPP_MIN_LOG_LEVEL and past Python's sys.stderr, so only a dup2 hides them.
-The captured text stays readable, so a failure can still quote it.
+`captured_native_output` (projnet/fd_redirect.py) keeps the captured text readable, so a failure can still quote it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import sys
-import tempfile
 
 from projnet.errors import ProjnetError
-
-
-@contextlib.contextmanager
-def captured_native_output():
-    """Redirect fd 2 and sys.stdout for the block; yield a callable returning what was printed."""
-    captured = io.StringIO()
-    with tempfile.TemporaryFile(mode="w+b") as sink, contextlib.redirect_stdout(captured):
-        sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
-
-        def read() -> str:
-            sink.seek(0)
-            return captured.getvalue() + sink.read().decode(errors="replace")
-
-        try:
-            yield read
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+from projnet.fd_redirect import captured_native_output
 
 
 def import_tensorflow_quietly() -> None:

@@ -98,7 +98,7 @@ def stage_devices(config: RunConfig) -> list[str]:
     """The device of each trainer stage (trainer/devices.py); refuses bad device lists before any work."""
     from projnet.trainer.devices import resolve_devices
 
-    t = config.train
+    t = config.pipeline
     return resolve_devices(t.stages, t.devices, t.cluster, t.share_devices)
 
 
@@ -131,22 +131,22 @@ def check_before_training(config: RunConfig, splits) -> None:
         raise UsageError(f"trainer.architecture={config.trainer.architecture} does not fit {splits.name}'s {kind} "
                          f"inputs; use {'bag' if kind == 'ids' else 'mlp or cnn'}")
     if config.pipelined and config.trainer.teacher:
-        raise UsageError(f"--teacher is a model of its own, which train.stages={config.train.stages} cannot cut into "
-                         f"stages; train with the plain loop (train.engine=bp, train.stages=1)")
+        raise UsageError(f"--teacher is a model of its own, which pipeline.stages={config.pipeline.stages} cannot cut into "
+                         f"stages; train with the plain loop (pipeline.engine=bp, pipeline.stages=1)")
     if config.pipelined and kind == "ids":
-        raise UsageError(f"train.engine={config.train.engine} with train.stages={config.train.stages} and "
-                         f"train.stream={config.train.stream} takes float features; {splits.name} has integer ids: "
-                         f"train it with the plain loop (train.engine=bp, train.stages=1, train.stream=shuffled)")
+        raise UsageError(f"pipeline.engine={config.pipeline.engine} with pipeline.stages={config.pipeline.stages} and "
+                         f"pipeline.stream={config.pipeline.stream} takes float features; {splits.name} has integer ids: "
+                         f"train it with the plain loop (pipeline.engine=bp, pipeline.stages=1, pipeline.stream=shuffled)")
     convolutions = [n for n, has in (("trainer.architecture=cnn", config.trainer.architecture == "cnn"),
                                      ("student.conv_filters", bool(config.student.conv_filters))) if has]
-    if config.pipelined and config.train.serial_devices and convolutions:
+    if config.pipelined and config.pipeline.serial_devices and convolutions:
         # Chaining each device's ops (trainer/device_streams.py) and convolutions give a graph that TensorFlow's
         # grappler optimizer turns into a cycle ("N nodes in a cycle" at the first tick); with grappler off it runs.
-        raise UsageError(f"train.serial_devices=true does not work yet with convolutions ({', '.join(convolutions)}): "
+        raise UsageError(f"pipeline.serial_devices=true does not work yet with convolutions ({', '.join(convolutions)}): "
                          f"TensorFlow's graph optimizer turns the per-device op chains into a cycle; pass "
-                         f"--set train.serial_devices=false")
-    if config.train.stages > weighted_layer_count(config.trainer):
-        raise UsageError(f"train.stages={config.train.stages} but the {config.trainer.architecture} trainer has only "
+                         f"--set pipeline.serial_devices=false")
+    if config.pipeline.stages > weighted_layer_count(config.trainer):
+        raise UsageError(f"pipeline.stages={config.pipeline.stages} but the {config.trainer.architecture} trainer has only "
                          f"{weighted_layer_count(config.trainer)} layers with weights to cut between")
     if QUANT_MODES[config.export.quant].needs_representative:
         representative_rows(splits, config)

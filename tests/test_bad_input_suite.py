@@ -9,8 +9,6 @@ from __future__ import annotations
 import string
 import subprocess
 import sys
-import tomllib
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -150,7 +148,7 @@ def test_random_command_lines_never_show_a_traceback(command, args):
      "error: student.bit_pool: the 1x1 map left by a 3x3 patch at stride 8 on 8x8 images cannot be pooled by 2"),
     (["--set", "student.conv_filters=[8]"], "error: student.conv_filters must be empty for projection.backend=dense"),
     (["--engine", "sideways", "--stages", "2", "--set", "trainer.architecture=cnn"],  # a known limit, refused up front
-     "error: train.serial_devices=true does not work yet with convolutions (trainer.architecture=cnn)"),
+     "error: pipeline.serial_devices=true does not work yet with convolutions (trainer.architecture=cnn)"),
 ])
 def test_out_of_range_numbers_are_refused_before_the_run_directory_exists(args, message, tmp_path):
     """Each used to crash later (numpy ValueError, TypeError, ResourceExhausted) and leave config.toml behind."""

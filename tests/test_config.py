@@ -64,3 +64,45 @@ def test_toml_round_trip(tmp_path):
     path.write_text(config_to_toml(config))
     assert config_from_toml(path) == config
     assert RunConfig() != config
+
+
+def test_typed_overrides_win_over_set_strings_and_are_type_checked():
+    config = resolve_config(None, ["train.epochs=5", "data.description=from --set"], dataset_defaults,
+                            {"train.epochs": 7, "pipeline.devices": ["/CPU:0", "/CPU:1"], "data.description": "a\x01b"})
+    assert config.train.epochs == 7 and config.pipeline.devices == ["/CPU:0", "/CPU:1"]
+    with pytest.raises(UsageError, match=r"^train.epochs expects int. Received: train.epochs='7'$"):
+        resolve_config(overrides={"train.epochs": "7"})
+
+
+def test_config_toml_keeps_control_characters_and_quotes(tmp_path):
+    config = resolve_config(overrides={"data.description": 'tab\there "quoted" \x07bell \\ back'})
+    (tmp_path / "c.toml").write_text(config_to_toml(config))
+    assert config_from_toml(tmp_path / "c.toml") == config
+
+
+def test_pipeline_settings_live_in_their_own_section():
+    with pytest.raises(UsageError, match=r"^train.engine is now pipeline.engine \(the \[pipeline\] section\)$"):
+        resolve_config(None, ["train.engine=sideways"])
+    config = resolve_config(None, ["pipeline.engine=sideways", "pipeline.stages=2"])
+    assert config.pipelined and config.pipeline.stages == 2
+
+
+def test_an_older_run_directory_with_pipeline_keys_in_train_still_resumes(tmp_path):
+    old = tmp_path / "config.toml"
+    old.write_text('[train]\nengine = "sideways"\nstages = 2\nepochs = 3\ncheckpoint_every_steps = 50\n'
+                   '[objective]\nmixup_distill_weight = 1.0\n')
+    config = config_from_toml(old)
+    assert (config.pipeline.engine, config.pipeline.stages, config.train.epochs) == ("sideways", 2, 3)
+    # the old pipelined loop ignored both; the resumed run does as the run it continues did
+    assert config.objective.mixup_distill_weight == 0.0 and config.train.checkpoint_every_steps == 0
+
+
+def test_settings_the_pipelined_loop_cannot_honour_are_refused_with_the_reason():
+    assert resolve_config(None, ["pipeline.engine=sideways", "pipeline.stages=2"]).objective.mixup_distill_weight == 0
+    assert resolve_config().objective.mixup_distill_weight == 1.0  # the plain loop keeps its default
+    with pytest.raises(UsageError, match=r"^objective.mixup_distill_weight=0.5 needs the plain backprop loop: .* "
+                                         r"the sideways engine with pipeline.stages=2 has no slot; set it to 0$"):
+        resolve_config(None, ["pipeline.engine=sideways", "pipeline.stages=2", "objective.mixup_distill_weight=0.5"])
+    with pytest.raises(UsageError, match=r"^train.checkpoint_every_steps=10 needs the plain backprop loop: .*"
+                                         r"pipelined runs checkpoint at each epoch end$"):
+        resolve_config(None, ["pipeline.stream=smooth", "train.checkpoint_every_steps=10"])

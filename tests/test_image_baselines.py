@@ -1,6 +1,5 @@
 """The plain image baselines: trained on labels, fitted to a byte budget, refused on the wrong kind of data."""
 
-import numpy as np
 import pytest
 
 from projnet.baselines.baseline_run import BaselineSpec, baselines_within, estimated_bytes, fitting_sizes, train_baseline

@@ -6,7 +6,6 @@ Features are scaled to [0, 1] with the training split's per-column range (metric
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 

@@ -18,7 +18,7 @@ from projnet.device_bench.runner import BenchSettings
 
 PACKAGE_DIR = Path(projnet.__file__).resolve().parent
 RUNNER_FILES = (  # everything `python -m projnet.device_bench` imports, and nothing else
-    "__init__.py", "errors.py", "atomic_io.py",
+    "__init__.py", "errors.py", "atomic_io.py", "fd_redirect.py",
     "device_bench/__init__.py", "device_bench/__main__.py", "device_bench/runner.py",
     "device_bench/runtime.py", "device_bench/model_file.py", "device_bench/expected_outputs.py",
 )

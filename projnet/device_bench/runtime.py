@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import os
-import sys
 
 import numpy as np
 
 from projnet.errors import ProjnetError
+from projnet.fd_redirect import native_stderr_silenced
 
 RUNTIMES = (
     ("ai_edge_litert", "ai_edge_litert.interpreter"),
@@ -30,27 +28,6 @@ def load_runtime(preferred: str | None = None):
         except ImportError:
             continue
     raise ProjnetError(INSTALL_HINT if preferred is None else f"runtime {preferred} is not installed")
-
-
-@contextlib.contextmanager
-def native_stderr_silenced():
-    """Hide what native code writes to fd 2 for the block: LiteRT prints "INFO: Created TensorFlow Lite
-    XNNPACK delegate for CPU." there from allocate_tensors(), past TF_CPP_MIN_LOG_LEVEL, which would
-    put a second line beside an `error:` line. Its failures still arrive as Python exceptions."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no fd 2 to redirect
-        yield
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    os.close(null)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def make_interpreter(model_content: bytes, threads: int = 1, use_xnnpack: bool = True, runtime: str | None = None):

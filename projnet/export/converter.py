@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from projnet.device_bench.model_file import model_ops
 from projnet.errors import ProjnetError
-from projnet.native_output import captured_native_output
+from projnet.fd_redirect import captured_native_output
 
 
 def _convert(converter: tf.lite.TFLiteConverter, what: str) -> bytes:

@@ -6,7 +6,7 @@ import numpy as np
 
 from projnet.device_bench.expected_outputs import record_expected
 from projnet.device_bench.runtime import make_interpreter
-from projnet.native_output import captured_native_output
+from projnet.fd_redirect import captured_native_output
 
 
 def quantize(x: np.ndarray, detail: dict) -> np.ndarray:

@@ -28,13 +28,32 @@ class ObjectiveTerms:
     distillation: tf.Tensor
 
 
+def cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """Batch-mean CE of int class ids (batch,) against logits (batch, classes)."""
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+
+
+def trainer_loss(labels: tf.Tensor, trainer_logits: tf.Tensor, objective: ObjectiveConfig) -> tf.Tensor:
+    """l1 * CE(y, trainer): the trainer's own term, which every engine's last stage minimises."""
+    return objective.trainer_weight * cross_entropy(labels, trainer_logits)
+
+
+def student_terms(labels: tf.Tensor, student_logits: tf.Tensor, teacher_logits: tf.Tensor,
+                  objective: ObjectiveConfig) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(l2 * CE + l3 * T^2 KL, CE, KL): the student's terms; the caller decides whether the teacher's
+    logits carry a gradient (only the joint loop's distill_into_trainer lets them)."""
+    student_ce = cross_entropy(labels, student_logits)
+    distillation = distillation_kl(teacher_logits, student_logits, objective.temperature)
+    return objective.student_weight * student_ce + objective.distill_weight * distillation, student_ce, distillation
+
+
 def joint_objective(labels: tf.Tensor, trainer_logits: tf.Tensor, student_logits: tf.Tensor,
                     objective: ObjectiveConfig) -> ObjectiveTerms:
     """Batch-mean loss terms; `labels` are int class ids of shape (batch,)."""
-    trainer_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, trainer_logits))
-    student_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, student_logits))
+    trainer_ce = cross_entropy(labels, trainer_logits)
     teacher = trainer_logits if objective.distill_into_trainer else tf.stop_gradient(trainer_logits)
-    distillation = distillation_kl(teacher, student_logits, objective.temperature)
+    _, student_ce, distillation = student_terms(labels, student_logits, teacher, objective)
+    # summed in this order (l1 + l2 + l3) so that runs stay bit-identical to earlier releases
     total = (objective.trainer_weight * trainer_ce + objective.student_weight * student_ce
              + objective.distill_weight * distillation)
     return ObjectiveTerms(total, trainer_ce, student_ce, distillation)

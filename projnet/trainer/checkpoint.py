@@ -38,7 +38,8 @@ class TrainingState:
     steps_in_epoch: int = 0  # batches of epoch `epochs_done + 1` already applied
     global_step: int = 0
     epoch_rng_state: dict = field(default_factory=dict)  # numpy RNG state that drew this epoch's order
-    epoch_sums: dict[str, float] = field(default_factory=dict)  # loss terms summed over the epoch so far
+    epoch_sums: dict[str, float] = field(default_factory=dict)  # loss terms x rows, summed over the epoch so far
+    rows_in_epoch: int = 0  # the training rows behind epoch_sums (their means divide by it)
     history: list[dict] = field(default_factory=list)
 
 

@@ -78,7 +78,7 @@ def resolve_devices(stages: int, devices: list[str], cluster: list[str], share_d
             raise UsageError(f"unknown device {device!r}; this machine has: {', '.join(sorted(known))}")
     if len(available) < stages:
         if not share_devices:
-            raise UsageError(f"train.stages={stages} needs {stages} devices but only {len(available)} "
+            raise UsageError(f"pipeline.stages={stages} needs {stages} devices but only {len(available)} "
                              f"({', '.join(available)}) are given; pass --share-devices to put several "
                              f"stages on one device")
         print(f"warning: {stages} stages share {len(available)} device(s); stages on one device do not "

@@ -53,21 +53,22 @@ def _run_config(spec: BenchSpec):
     from projnet.config import resolve_config
     from projnet.data import dataset_defaults
 
-    settings = [f"data.dataset={spec.dataset}", f"train.engine={spec.engine}", f"train.stages={spec.stages}",
-                f"train.stream={spec.stream}", f"train.epochs={spec.epochs}", f"train.batch_size={spec.batch_size}",
-                f"train.learning_rate={spec.learning_rate}", f"train.seed={spec.seed}", "trainer.architecture=mlp",
-                f"train.synthetic_learning_rate={spec.synthetic_learning_rate}",
-                f"train.dni_stage_learning_rate={spec.dni_stage_learning_rate}", f"train.clip_length={spec.clip_length}",
-                f"train.update_every={spec.update_every}", f"train.serial_devices={str(spec.serial_devices).lower()}",
-                "trainer.hidden=[" + ",".join(map(str, spec.trainer_hidden)) + "]", "trainer.dropout=0.0"]
+    overrides = {"data.dataset": spec.dataset, "pipeline.engine": spec.engine, "pipeline.stages": spec.stages,
+                 "pipeline.stream": spec.stream, "train.epochs": spec.epochs, "train.batch_size": spec.batch_size,
+                 "train.learning_rate": spec.learning_rate, "train.seed": spec.seed, "trainer.architecture": "mlp",
+                 "pipeline.synthetic_learning_rate": spec.synthetic_learning_rate,
+                 "pipeline.dni_stage_learning_rate": spec.dni_stage_learning_rate,
+                 "pipeline.clip_length": spec.clip_length, "pipeline.update_every": spec.update_every,
+                 "pipeline.serial_devices": spec.serial_devices, "trainer.hidden": list(spec.trainer_hidden),
+                 "trainer.dropout": 0.0, "objective.mixup_distill_weight": 0.0}  # every engine runs the pipelined loop
     if spec.data_dir:
-        settings.append(f"data.data_dir={spec.data_dir}")
+        overrides["data.data_dir"] = spec.data_dir
     if dataset_defaults(spec.dataset).get("student.conv_filters"):
         # A convolutional student cannot run on serial devices yet (run.check_before_training): keep the
         # dense student the pipeline figures in the README were measured with (the earlier fashion_mnist default).
-        settings += ["projection.backend=dense", "projection.num_functions=64", "projection.bits_per_function=8",
-                     "student.hidden=[128]", "student.conv_filters=[]"]
-    return resolve_config(None, settings, dataset_defaults)
+        overrides.update({"projection.backend": "dense", "projection.num_functions": 64,
+                          "projection.bits_per_function": 8, "student.hidden": [128], "student.conv_filters": []})
+    return resolve_config(None, [], dataset_defaults, overrides)
 
 
 def check_spec(spec: BenchSpec) -> None:

@@ -30,7 +30,7 @@ import keras
 import tensorflow as tf
 
 from projnet.config import ObjectiveConfig
-from projnet.projection.objective import distillation_kl
+from projnet.projection.objective import cross_entropy, student_terms, trainer_loss
 from projnet.registry import ENGINES
 from projnet.trainer.device_streams import serialise_per_device
 from projnet.trainer.stages import StagedTrainer
@@ -159,8 +159,7 @@ class PipelineEngine:
                         tape.watch(a)
                     out = stage(a, training=True)
                     if k == K - 1:
-                        loss = valid_in * objective.trainer_weight * tf.reduce_mean(
-                            tf.nn.sparse_softmax_cross_entropy_with_logits(label_in, out))
+                        loss = valid_in * trainer_loss(label_in, out, objective)
                 sources = stage.trainable_variables + ([a] if k > 0 else [])
                 if k == K - 1:
                     grads = tape.gradient(loss, sources)
@@ -184,7 +183,7 @@ class PipelineEngine:
                     new["grad_clip"][k - 1] = origin_clip
         student_x, student_y, student_ident, student_valid = self._delayed(x, y, ident, buffers, new)
         student_terms = self._student_step(student_x, student_y, logits, student_valid, student_update)
-        trainer_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(label, logits))
+        trainer_ce = cross_entropy(label, logits)
         figures = {"trainer_ce": trainer_ce, **student_terms, "valid": valid, "synthetic_loss": synthetic_loss,
                    "grad_norms": tf.stack(grad_norms), "trainer_ident": out_ident, "student_ident": student_ident,
                    "student_valid": student_valid}
@@ -201,8 +200,7 @@ class PipelineEngine:
                         tape.watch(a)
                     out = stage(a, training=True)
                     if k == self.K - 1:
-                        loss = self.parts.objective.trainer_weight * tf.reduce_mean(
-                            tf.nn.sparse_softmax_cross_entropy_with_logits(y, out))
+                        loss = trainer_loss(y, out, self.parts.objective)
                 tapes.append(tape)
                 inputs.append(a)
                 outputs.append(out)
@@ -267,9 +265,8 @@ class PipelineEngine:
         with tf.device(self.parts.student_device or ""):  # forward, backward and update alike
             with tf.GradientTape() as tape:
                 logits = student(x, training=True)
-                student_ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
-                distillation = distillation_kl(tf.stop_gradient(trainer_logits), logits, objective.temperature)
-                loss = valid * (objective.student_weight * student_ce + objective.distill_weight * distillation)
+                loss, student_ce, distillation = student_terms(y, logits, tf.stop_gradient(trainer_logits), objective)
+                loss = valid * loss
             if apply:
                 grads = tape.gradient(loss, student.trainable_variables)
                 self.parts.student_optimizer.apply_gradients(zip(grads, student.trainable_variables))

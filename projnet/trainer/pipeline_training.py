@@ -12,7 +12,6 @@ for) and mid-epoch checkpoints; a resumed run restarts at its last epoch end wit
 
 from __future__ import annotations
 
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +24,10 @@ from projnet.config import RunConfig
 from projnet.data.splits import DatasetSplits
 from projnet.data.streams import training_stream
 from projnet.errors import ProjnetError
-from projnet.progress import progress_bar
-from projnet.trainer.checkpoint import CHECKPOINT_DIR, TrainingState, load_checkpoint, restore_variables, save_checkpoint
+from projnet.trainer.checkpoint import CHECKPOINT_DIR, TrainingState, load_checkpoint, restore_variables
+from projnet.trainer.epoch_driver import Checkpointing, StepOutcome, TrainingHistory, run_epochs
 from projnet.trainer.fused_adam import FusedAdam
-from projnet.trainer.joint_training import (TrainingDiverged, TrainingHistory, TrainingInterrupted, accuracy,
-                                            graceful_interrupt)
+from projnet.trainer.joint_training import accuracy
 from projnet.trainer.pipeline_engines import EngineParts, PipelineEngine, build_synthetic_models
 from projnet.trainer.schedule import pipeline_schedule
 from projnet.trainer.stages import StagedTrainer, build_staged_trainer
@@ -46,8 +44,8 @@ class PipelineRun:
 
     def summary(self, config: RunConfig) -> dict:
         """What pipeline.json records: the engine, its stages, and the device each stage's variables live on."""
-        return {"engine": config.train.engine, "stages": len(self.staged.stages), "stream": config.train.stream,
-                "update_every": config.train.update_every, "devices": self.staged.devices,
+        return {"engine": config.pipeline.engine, "stages": len(self.staged.stages), "stream": config.pipeline.stream,
+                "update_every": config.pipeline.update_every, "devices": self.staged.devices,
                 "variable_devices": [stage.variables[0].value.device for stage in self.staged.stages],
                 "block_ranges": self.staged.block_ranges, "stage_multiply_adds": self.staged.stage_costs,
                 "samples_per_s": self.samples_per_s}
@@ -71,65 +69,111 @@ def _optimizer(rate: float, total_updates: int, schedule: str, device: str | Non
     return optimizer
 
 
-def _check_finite(figures: dict, step: int, epoch: int, stages: int) -> None:
-    loss = float(figures["trainer_ce"])
-    norms = np.asarray(figures["grad_norms"])
-    student = float(figures["student_loss"])
-    where = None
-    if not np.isfinite(loss):
-        where = f"stage {stages - 1} (the last) loss is {loss}"
-    elif not np.all(np.isfinite(norms)):
-        k = int(np.flatnonzero(~np.isfinite(norms))[0])
-        where = f"stage {k} gradient norm is {norms[k]}"
-    elif not np.isfinite(student):
-        where = f"the student's loss is {student}"
-    if where:
-        raise TrainingDiverged(f"training diverged at step {step} (epoch {epoch}): {where}; the last checkpoint "
-                               f"was written before it")
+def finite_checks(figures: dict, stages: int) -> dict[str, float]:
+    """What must be finite after a tick, named as the divergence message names it, in the order it checks."""
+    checks = {f"stage {stages - 1} (the last) loss": float(figures["trainer_ce"])}
+    checks.update({f"stage {k} gradient norm": float(norm) for k, norm in enumerate(np.asarray(figures["grad_norms"]))})
+    checks["the student's loss"] = float(figures["student_loss"])
+    return checks
 
 
 def assemble_engine(config: RunConfig, num_features: int, num_classes: int, image_shape: tuple[int, int, int],
                     student: keras.Model, devices: list[str], total_ticks: int) -> tuple[PipelineEngine, dict]:
     """The staged trainer (seeded by train.seed), the optimizers and the engine; plus what a checkpoint holds."""
-    train = config.train
+    train, pipeline = config.train, config.pipeline
     keras.utils.set_random_seed(train.seed)
     staged = build_staged_trainer(num_features, num_classes, image_shape, config.trainer, devices)
     remote = any(d.startswith("/job:worker") for d in devices)
-    rates = [train.dni_stage_learning_rate if train.engine == "dni" and k < len(devices) - 1 else train.learning_rate
+    rates = [pipeline.dni_stage_learning_rate if pipeline.engine == "dni" and k < len(devices) - 1 else train.learning_rate
              for k in range(len(devices))]  # dni: every stage but the last learns from synthetic gradients
-    stage_optimizers = [_optimizer(rate, total_ticks // train.update_every, train.lr_schedule, d,
+    stage_optimizers = [_optimizer(rate, total_ticks // pipeline.update_every, train.lr_schedule, d,
                                    s.trainable_variables) for rate, s, d in zip(rates, staged.stages, devices)]
     student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,
                                    train.lr_schedule, None, student.trainable_variables)
-    synthetic = (build_synthetic_models(staged, num_classes, train.synthetic_learning_rate or train.learning_rate)
-                 if train.engine == "dni" else (None, None))
+    synthetic = (build_synthetic_models(staged, num_classes, pipeline.synthetic_learning_rate or train.learning_rate)
+                 if pipeline.engine == "dni" else (None, None))
     # the student shares the device of the cheapest stage, which has the most time to spare in a tick
     lightest = devices[min(range(len(devices)), key=lambda k: staged.stage_costs[k])]
     parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, num_classes,
-                        train.update_every, None if remote else lightest, *synthetic, train.serial_devices)
+                        pipeline.update_every, None if remote else lightest, *synthetic, pipeline.serial_devices)
     groups = {"trainer": list(staged.model.variables), "student": list(student.variables),
               "trainer_optimizers": [v for o in stage_optimizers for v in o.variables],
               "student_optimizer": list(student_optimizer.variables),
               "synthetic": [v for m in (synthetic[0] or []) for v in m.variables]
               + [v for o in (synthetic[1] or []) for v in o.variables]}
-    return PipelineEngine(train.engine, parts, train.batch_size, num_features), groups
+    return PipelineEngine(pipeline.engine, parts, train.batch_size, num_features), groups
+
+
+class PipelineLoop:
+    """The pipeline's part for the epoch driver: the stream's batches, one tick of the engine, validation.
+
+    Throughput counts training alone: the stream is rendered before an epoch's clock starts (as a host's
+    video decoder would run beside the devices), curve evaluations are taken off the clock, and the first
+    epoch, which pays for tracing every update pattern, is left out when there are more.
+    """
+
+    AVERAGED = ("loss", "trainer_ce", "student_ce", "distillation", "synthetic_loss")
+
+    def __init__(self, config: RunConfig, splits: DatasetSplits, engine: PipelineEngine,
+                 updates: list[tuple[bool, ...]], curve_every: int):
+        self.config, self.splits, self.engine, self.updates, self.curve_every = (
+            config, splits, engine, updates, curve_every)
+        pipeline = config.pipeline
+        self.name = f"{pipeline.engine} x{pipeline.stages} training"
+        self.epoch_label = f"{pipeline.engine} x{pipeline.stages}"
+        self.buffers = engine.initial_buffers()
+        self.curve: list[dict] = []
+        self.steady_time, self.steady_ticks, self.epoch, self.started = 0.0, 0, 0, 0.0
+
+    def epoch_batches(self, epoch: int, state: TrainingState):
+        train, pipeline = self.config.train, self.config.pipeline
+        batches = list(training_stream(pipeline.stream, self.splits.x_train, self.splits.y_train,
+                                       self.splits.image_shape, train.batch_size, train.seed, epoch,
+                                       pipeline.clip_length))
+        self.epoch, self.started = epoch, time.perf_counter()
+        yield from batches[state.steps_in_epoch:]
+
+    def step(self, batch, global_step: int) -> StepOutcome:
+        x, y, ident, clip = batch
+        t, engine = global_step, self.engine
+        self.buffers, figures = engine.step(x, y, ident, self.buffers, self.updates[t], t >= engine.delay, clip)
+        checks = finite_checks(figures, self.config.pipeline.stages)
+        figures["loss"] = self.config.objective.trainer_weight * figures["trainer_ce"] + figures["student_loss"]
+        rows = self.config.train.batch_size if float(figures["valid"]) > 0 else 0  # an empty slot averages nothing
+        if self.curve_every and (t + 1) % self.curve_every == 0:
+            evaluating = time.perf_counter()
+            staged, student, splits = engine.parts.staged, engine.parts.student, self.splits
+            self.curve.append({"samples": (t + 1) * self.config.train.batch_size,
+                               "trainer_test_accuracy": accuracy(staged.model, splits.x_test, splits.y_test),
+                               "student_test_accuracy": accuracy(student, splits.x_test, splits.y_test)})
+            self.started += time.perf_counter() - evaluating
+        return StepOutcome({key: float(figures[key]) for key in self.AVERAGED}, rows, checks)
+
+    def validate(self) -> dict[str, float]:
+        train = self.config.train
+        if self.epoch > 1 or train.epochs == 1:
+            self.steady_time += time.perf_counter() - self.started
+            self.steady_ticks += len(self.splits.x_train) // train.batch_size
+        staged, student, splits = self.engine.parts.staged, self.engine.parts.student, self.splits
+        return {"trainer_val_accuracy": accuracy(staged.model, splits.x_val, splits.y_val),
+                "student_val_accuracy": accuracy(student, splits.x_val, splits.y_val)}
 
 
 def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Model, devices: list[str],
                     show_progress: bool = True, run_dir: Path | None = None, resume: bool = False,
                     curve_every: int = 0) -> PipelineRun:
-    """Train a staged trainer with `config.train.engine` and the student jointly; see the module docstring.
+    """Train a staged trainer with `config.pipeline.engine` and the student jointly; see the module docstring.
 
     `devices` (one per stage) come from trainer/devices.py's `resolve_devices`, called before
     TensorFlow's first op, since logical devices and thread pools can only be set up then.
     """
-    train, K = config.train, config.train.stages
+    train, pipeline, K = config.train, config.pipeline, config.pipeline.stages
     ticks_per_epoch = len(splits.x_train) // train.batch_size
     if ticks_per_epoch < 1:
         raise ProjnetError(f"train.batch_size={train.batch_size} is larger than the training split "
                            f"({len(splits.x_train)} rows)")
     total_ticks = train.epochs * ticks_per_epoch
-    updates = tick_updates(train.engine, K, total_ticks, train.update_every)
+    updates = tick_updates(pipeline.engine, K, total_ticks, pipeline.update_every)
     engine, groups = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,
                                      devices, total_ticks)
     staged = engine.parts.staged
@@ -139,49 +183,8 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
         restore_variables(groups, checkpoint.arrays, checkpoint.paths)
         state = checkpoint.state
 
-    buffers, curve, steady_time, steady_ticks = engine.initial_buffers(), [], 0.0, 0
-    with progress_bar(show_progress) as progress, graceful_interrupt() as interrupted:
-        task = progress.add_task(f"{train.engine} x{K} training", total=total_ticks, completed=state.global_step)
-        while state.epochs_done < train.epochs:
-            epoch, sums, counted = state.epochs_done + 1, {}, 0
-            # rendered before the epoch's clock starts, as a host's video decoder would run beside the devices:
-            # samples/s counts training alone (rendering 256 smooth frames costs ~9 ms of a core here)
-            batches = list(training_stream(train.stream, splits.x_train, splits.y_train, splits.image_shape,
-                                           train.batch_size, train.seed, epoch, train.clip_length))
-            started = time.perf_counter()
-            for x, y, ident, clip in batches:
-                t = state.global_step
-                buffers, figures = engine.step(x, y, ident, buffers, updates[t], t >= engine.delay, clip)
-                _check_finite(figures, t + 1, epoch, K)
-                if float(figures["valid"]) > 0:
-                    counted += 1
-                    figures["loss"] = config.objective.trainer_weight * figures["trainer_ce"] + figures["student_loss"]
-                    for key in ("loss", "trainer_ce", "student_ce", "distillation", "synthetic_loss"):
-                        sums[key] = sums.get(key, 0.0) + float(figures[key])
-                state.global_step += 1
-                progress.advance(task)
-                if curve_every and state.global_step % curve_every == 0:
-                    evaluating = time.perf_counter()
-                    curve.append({"samples": state.global_step * train.batch_size,
-                                  "trainer_test_accuracy": accuracy(staged.model, splits.x_test, splits.y_test),
-                                  "student_test_accuracy": accuracy(student, splits.x_test, splits.y_test)})
-                    started += time.perf_counter() - evaluating  # throughput counts training only
-                if interrupted():
-                    raise TrainingInterrupted(f"interrupted ({signal.Signals(interrupted()).name}) at step "
-                                              f"{state.global_step} (epoch {epoch}); the last checkpoint is at the "
-                                              f"end of epoch {state.epochs_done}", interrupted())
-            if epoch > 1 or train.epochs == 1:  # the first epoch pays for tracing every update pattern
-                steady_time += time.perf_counter() - started
-                steady_ticks += ticks_per_epoch
-            row = {"epoch": epoch, **{k: v / max(counted, 1) for k, v in sums.items()},
-                   "trainer_val_accuracy": accuracy(staged.model, splits.x_val, splits.y_val),
-                   "student_val_accuracy": accuracy(student, splits.x_val, splits.y_val)}
-            state.history.append(row)
-            state.epochs_done = epoch
-            if run_dir is not None:
-                save_checkpoint(run_dir, groups, state)
-            progress.update(task, description=(f"{train.engine} x{K} epoch {epoch}/{train.epochs} val acc trainer "
-                                               f"{row['trainer_val_accuracy']:.3f} student "
-                                               f"{row['student_val_accuracy']:.3f}"))
-    rate = steady_ticks * train.batch_size / steady_time if steady_time > 0 else 0.0
-    return PipelineRun(staged, TrainingHistory(state.history), rate, curve)
+    loop = PipelineLoop(config, splits, engine, updates, curve_every)
+    checkpointing = Checkpointing(run_dir, groups, mid_epoch=False) if run_dir is not None else None
+    history = run_epochs(loop, train.epochs, ticks_per_epoch, state, checkpointing, show_progress)
+    rate = loop.steady_ticks * train.batch_size / loop.steady_time if loop.steady_time > 0 else 0.0
+    return PipelineRun(staged, history, rate, loop.curve)

@@ -93,7 +93,7 @@ def build_staged_trainer(num_features: int, num_classes: int, image_shape: tuple
     layers = trainer_layers(num_classes, image_shape, trainer)
     blocks, costs = layer_blocks(layers, num_features)
     if len(devices) > len(blocks):
-        raise UsageError(f"train.stages={len(devices)} but the {trainer.architecture} trainer has only "
+        raise UsageError(f"pipeline.stages={len(devices)} but the {trainer.architecture} trainer has only "
                          f"{len(blocks)} layers with weights to cut between; use at most {len(blocks)} stages")
     ranges = balanced_partition(costs, len(devices))
     stages, shape = [], (None, num_features)

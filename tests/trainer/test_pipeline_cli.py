@@ -28,12 +28,12 @@ def test_sideways_run_end_to_end(tmp_path):
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (["--engine", "pipedream"], 2, "train.engine must be one of: bp, sideways, dni"),
-    (["--stages", "0"], 2, "train.stages must be between 1 and 64"),
-    (["--stream", "video"], 2, "train.stream must be one of: shuffled, smooth"),
-    (["--engine", "sideways", "--stages", "6"], 2, "train.stages=6 but the mlp trainer has only 3 layers with weights"),
+    (["--engine", "pipedream"], 2, "pipeline.engine must be one of: bp, sideways, dni"),
+    (["--stages", "0"], 2, "pipeline.stages must be between 1 and 64"),
+    (["--stream", "video"], 2, "pipeline.stream must be one of: shuffled, smooth"),
+    (["--engine", "sideways", "--stages", "6"], 2, "pipeline.stages=6 but the mlp trainer has only 3 layers with weights"),
     (["--engine", "sideways", "--stages", "3", "--devices", "/CPU:0,/CPU:1"], 2,
-     "train.stages=3 needs 3 devices but only 2 (/CPU:0, /CPU:1) are given; pass --share-devices"),
+     "pipeline.stages=3 needs 3 devices but only 2 (/CPU:0, /CPU:1) are given; pass --share-devices"),
     (["--engine", "sideways", "--stages", "2", "--devices", "/CPU:0,/GPU:7"], 2, "unknown device '/GPU:7'"),
     (["--engine", "sideways", "--stages", "2", "--cluster", "nohost"], 2, "a cluster worker must be host:port"),
     (["--engine", "sideways", "--set", "objective.distill_into_trainer=true"], 2,
@@ -61,7 +61,7 @@ def test_nan_stops_naming_stage_and_step_and_keeps_the_last_checkpoint(tmp_path,
             yield (np.full_like(xb, np.nan) if (epoch, tick) == (2, 3) else xb), yb, ident, clip
 
     monkeypatch.setattr(pipeline_training, "training_stream", poisoned)
-    config = resolve_config(None, ["train.engine=sideways", "train.stages=2", "train.devices=['/CPU:0', '/CPU:1']",
+    config = resolve_config(None, ["pipeline.engine=sideways", "pipeline.stages=2", "pipeline.devices=['/CPU:0', '/CPU:1']",
                                    "train.epochs=3", "trainer.hidden=[32]"], dataset_defaults)
     with pytest.raises(ProjnetError) as info:
         run.train_and_export(config, tmp_path / "nan", show_progress=False)

@@ -1,9 +1,11 @@
 """The engines on logical CPU devices (tests/conftest.py makes four): exactness where it must hold, alignment, learning."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from projnet.config import ObjectiveConfig, ProjectionConfig, RunConfig, StudentConfig, TrainConfig, TrainerConfig
+from projnet.config import ObjectiveConfig, PipelineConfig, ProjectionConfig, RunConfig, StudentConfig, TrainConfig, TrainerConfig
 from projnet.data import DatasetSplits, load_dataset
 from projnet.config import DataConfig
 from projnet.data.streams import training_stream
@@ -19,16 +21,20 @@ def digits() -> DatasetSplits:
     return load_dataset(DataConfig())
 
 
-def _config(engine: str, stages: int, **train) -> RunConfig:
+def _config(engine: str, stages: int, **settings) -> RunConfig:
+    """`settings` are fields of TrainConfig or PipelineConfig, each sent to its own section."""
+    pipeline_fields = {f.name for f in dataclasses.fields(PipelineConfig)}
     return RunConfig(trainer=TrainerConfig(hidden=[64, 48, 32], dropout=0.0),
-                     train=TrainConfig(engine=engine, stages=stages, batch_size=16, lr_schedule="constant",
-                                       stream="smooth", **train),
+                     train=TrainConfig(batch_size=16, lr_schedule="constant",
+                                       **{k: v for k, v in settings.items() if k not in pipeline_fields}),
+                     pipeline=PipelineConfig(engine=engine, stages=stages, stream="smooth",
+                                             **{k: v for k, v in settings.items() if k in pipeline_fields}),
                      objective=ObjectiveConfig(mixup_distill_weight=0.0))
 
 
 def _engine(config: RunConfig, digits, ticks: int):
     student = build_student(64, 10, ProjectionConfig(), StudentConfig(hidden=[16]), digits.x_train.mean(axis=0))
-    engine, _ = assemble_engine(config, 64, 10, (8, 8, 1), student, CPUS[:config.train.stages], ticks)
+    engine, _ = assemble_engine(config, 64, 10, (8, 8, 1), student, CPUS[:config.pipeline.stages], ticks)
     return engine, student
 
 
@@ -40,7 +46,7 @@ def _batches(digits, ticks: int, batch_size: int = 16):
 def _run(config: RunConfig, digits, ticks: int, apply: bool = True):
     """Walk `ticks` ticks of the schedule; returns the engine, the student and every tick's figures."""
     engine, student = _engine(config, digits, ticks)
-    t = config.train
+    t = config.pipeline
     updates = tick_updates(t.engine, t.stages, ticks, t.update_every)
     buffers, seen = engine.initial_buffers(), []
     for tick, (x, y, ident, clip) in enumerate(_batches(digits, ticks)):

@@ -44,7 +44,7 @@ def test_staged_trainer_is_the_trainer_cut_in_pieces():
 
 
 def test_more_stages_than_layers_is_refused():
-    with pytest.raises(UsageError, match=r"train.stages=4 but the mlp trainer has only 3 layers with weights"):
+    with pytest.raises(UsageError, match=r"pipeline.stages=4 but the mlp trainer has only 3 layers with weights"):
         build_staged_trainer(64, 10, (8, 8, 1), TrainerConfig(hidden=[8, 8]), ["/CPU:0"] * 4)
 
 
@@ -53,7 +53,7 @@ def test_default_devices_are_logical_cpus():
 
 
 def test_fewer_devices_than_stages(capsys):
-    with pytest.raises(UsageError, match=r"train.stages=3 needs 3 devices but only 2 \(/CPU:0, /CPU:1\) are given; "
+    with pytest.raises(UsageError, match=r"pipeline.stages=3 needs 3 devices but only 2 \(/CPU:0, /CPU:1\) are given; "
                                          r"pass --share-devices"):
         resolve_devices(3, ["/CPU:0", "/CPU:1"], [], False)
     assert resolve_devices(3, ["/CPU:0", "/CPU:1"], [], True) == ["/CPU:0", "/CPU:1", "/CPU:0"]
