@@ -83,3 +83,16 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+
+
+def refuse_to_replace(path: str | Path, overwrite: bool, flag: str = "", note: str = "") -> None:
+    """The one "exists: pass --overwrite" check, before any work: a file that exists, or a folder that is
+    not empty; `flag` names the option ("--out"), `note` says what --overwrite would do besides."""
+    path = Path(path)
+    if overwrite or not path.exists():
+        return
+    if path.is_dir() and not any(path.iterdir()):
+        return
+    named = f"{flag} {path}" if flag else str(path)
+    state = "already exists and is not empty" if path.is_dir() else "already exists"
+    raise ProjnetError(f"{named} {state}; pass --overwrite to replace {note or 'it'}")

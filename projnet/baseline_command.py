@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from projnet.cli_options import DataDir, Overwrite, SetOptions
-from projnet.errors import ProjnetError
+from projnet.atomic_io import refuse_to_replace
 
 
 def baseline_command(
@@ -34,8 +34,7 @@ def baseline_command(
     # and a family that cannot read the data set (an unknown data set is refused here too)
     check_family_fits(family, dataset_input_kind(dataset), dataset)
     out = out or Path("runs") / f"{dataset.replace(':', '_').replace('/', '_')}-baseline-{spec.name}"
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ProjnetError(f"--out {out} already exists and is not empty; pass --overwrite to replace it")
+    refuse_to_replace(out, overwrite, "--out")
 
     from projnet.native_output import import_tensorflow_quietly
 

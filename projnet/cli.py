@@ -38,10 +38,9 @@ app = typer.Typer(cls=OneLineErrorGroup, add_completion=False, no_args_is_help=T
 def _write_json(path: Path | None, obj: Any, overwrite: bool) -> None:
     if path is None:
         return
-    from projnet.atomic_io import atomic_write_json
+    from projnet.atomic_io import atomic_write_json, refuse_to_replace
 
-    if path.exists() and not overwrite:
-        raise ProjnetError(f"{path} already exists; pass --overwrite to replace it")
+    refuse_to_replace(path, overwrite)
     atomic_write_json(path, obj)
 
 
@@ -253,7 +252,7 @@ def bench_command(
     from projnet.bench_table import bench_table
 
     results, failures, stopped = bench_models(models, target, settings, options)
-    stdout.print(bench_table(results, failures, threads, _short_path))
+    stdout.print(bench_table(results, failures, threads, _short_path, stdout.width))
     _write_json(json_out, results + failures, overwrite)
     if plot is not None:
         from projnet.device_bench.compare_plot import plot_comparison

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -10,10 +11,9 @@ import typer.core
 
 from projnet.errors import ProjnetError
 
-try:  # typer 0.2x vendors its own click; older typer uses the click package
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover - depends on the installed typer
-    from click.exceptions import ClickException
+# typer 0.2x vendors click and roots its usage and file errors in the public typer.TyperException;
+# older typer raises the click package's ClickException
+ClickException = getattr(typer, "TyperException", None) or importlib.import_module("click.exceptions").ClickException
 
 
 def _debug() -> bool:
@@ -30,8 +30,9 @@ class OneLineErrorGroup(typer.core.TyperGroup):
         except ClickException as exc:  # usage errors (exit 2) and click's own file errors (exit 1)
             if _debug():
                 raise
-            typer.echo(f"error: {exc.format_message()}", err=True)
-            sys.exit(exc.exit_code)
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            typer.echo(f"error: {message}", err=True)
+            sys.exit(getattr(exc, "exit_code", 2))
         except ProjnetError as exc:
             if _debug():
                 raise

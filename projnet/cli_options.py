@@ -19,6 +19,7 @@ Seed = Annotated[Optional[int], typer.Option(help="Seed for initialisation, data
 def check_outputs(overwrite: bool, **outputs: tuple[Optional[Path], str]) -> None:
     """Refuse, before any work, an output file that exists (without --overwrite), has the wrong suffix or has
     no folder to go in. `outputs` maps a flag name to (path or None, required suffix)."""
+    from projnet.atomic_io import refuse_to_replace
     from projnet.errors import ProjnetError, UsageError
 
     for flag, (path, suffix) in outputs.items():
@@ -26,7 +27,6 @@ def check_outputs(overwrite: bool, **outputs: tuple[Optional[Path], str]) -> Non
             continue
         if path.suffix.lower() != suffix:
             raise UsageError(f"--{flag} writes a {suffix[1:].upper()} file: name it FILE{suffix}. Received: --{flag} {path}")
-        if path.exists() and not overwrite:
-            raise ProjnetError(f"{path} already exists; pass --overwrite to replace it")
+        refuse_to_replace(path, overwrite)
         if path.is_dir() or not path.parent.is_dir():
             raise ProjnetError(f"--{flag} {path}: {'is a folder' if path.is_dir() else 'its folder does not exist'}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -11,10 +10,10 @@ from projnet.cli_options import JsonOut, Overwrite
 
 
 def _as_toml(value) -> str:
-    """A default as `--set` takes it: strings quoted, booleans lower case."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return repr(value) if isinstance(value, str) else str(value)
+    """A default as `--set` takes it: JSON's spelling of strings, booleans, numbers and lists is inline TOML."""
+    import json
+
+    return json.dumps(value)
 
 
 def config_command(
@@ -38,11 +37,9 @@ def config_command(
             if row["default"] != plain["default"]:
                 row["reason"] = f"{dataset} sets this (general default {plain['default']!r}: {plain['reason']})"
     if json_out is not None:
-        from projnet.atomic_io import atomic_write_json
-        from projnet.errors import ProjnetError
+        from projnet.atomic_io import atomic_write_json, refuse_to_replace
 
-        if Path(json_out).exists() and not overwrite:
-            raise ProjnetError(f"{json_out} already exists; pass --overwrite to replace it")
+        refuse_to_replace(json_out, overwrite)
         atomic_write_json(json_out, rows)
     table = Table(title=f"settings{f' for {dataset}' if dataset else ''} (override with --set key=value)")
     table.add_column("setting", no_wrap=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from projnet.atomic_io import refuse_to_replace
 from projnet.errors import ProjnetError
 
 CONFIG = "config.toml"
@@ -47,9 +48,7 @@ def prepare_run_dir(out: str | Path, overwrite: bool) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ProjnetError(f"--out {out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ProjnetError(f"--out {out} already exists and is not empty; pass --overwrite to replace "
-                           f"the run files in it (other files are left alone)")
+    refuse_to_replace(out, overwrite, "--out", "the run files in it (other files are left alone)")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

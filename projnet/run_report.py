@@ -116,29 +116,9 @@ def write_report(path: Path, metrics: dict) -> None:
 
 def rich_table(metrics: dict, width: int = 100):
     """The run's table for a terminal `width` columns wide: one row per model, or stacked when too narrow."""
-    from rich.table import Table
+    from projnet.screen_table import fitted_table
 
-    rows = table_rows(metrics)
-    needed = sum(max(len(c), *(len(r[i]) for r in rows)) + 3 for i, c in enumerate(COLUMNS)) + 1
-    if width < needed:  # too narrow for every number on one line: one block of "figure value" per model
-        table = Table(title=f"projnet: {metrics['dataset']}", show_header=False)
-        table.add_column("figure", no_wrap=True)
-        table.add_column("value", justify="right", no_wrap=True)
-        for row in rows:
-            table.add_row(f"[bold]{row[0]}[/bold]", "", end_section=False)
-            for column, cell in zip(COLUMNS[1:], row[1:]):
-                table.add_row(f"  {column}", cell, end_section=column == COLUMNS[-1])
-        return table
-    table = Table(title=f"projnet: {metrics['dataset']}")
-    for i, column in enumerate(COLUMNS):
-        if column == "model":  # the one column that may wrap: a narrow terminal keeps every number whole
-            table.add_column(column, justify="left", overflow="fold", ratio=1)
-        else:
-            widest = max(len(column), *(len(r[i]) for r in rows))
-            table.add_column(column, justify="right", no_wrap=True, min_width=widest)
-    for row in rows:
-        table.add_row(*row)
-    return table
+    return fitted_table(f"projnet: {metrics['dataset']}", list(COLUMNS), [list(r) for r in table_rows(metrics)], width)
 
 
 def plot_training_curves(history: list[dict], path: Path) -> None:
