@@ -175,8 +175,9 @@ def pipeline_bench_command(
         stderr.print(f"{result['engine']}: {result['samples_per_s']:.0f} samples/s, "
                      f"test accuracy {result['test_accuracy']:.4f}")
 
-    with stderr.status(f"training {', '.join(names)} in turn (each in its own process), {repeats} time(s)"):
-        report = pipeline_bench(specs, repeats=repeats, on_result=show)
+    stderr.print(f"training {', '.join(names)} in turn (each in its own process), {repeats} time(s)")
+    report = pipeline_bench(specs, repeats=repeats, on_result=show,
+                            on_line=lambda run, line: stderr.print(f"{run}: {line}", highlight=False))
     for name, r in report["engines"].items():
         speedup = report["speedup_vs_bp"].get(name)
         versus = (f"{speedup['median_ratio']:.2f}x ({', '.join(f'{x:.2f}' for x in speedup['pair_ratios'])})"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks.pareto_report import annotate, baseline_front, front_accuracy_at, summary
+from benchmarks.experiments.pareto_report import annotate, baseline_front, front_accuracy_at, summary
 
 
 def _results():

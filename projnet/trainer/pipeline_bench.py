@@ -18,6 +18,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +128,7 @@ def run_engine(spec: BenchSpec) -> dict:
                             splits.x_train.mean(axis=0), splits.image_shape)
     ticks = spec.epochs * (len(splits.x_train) // spec.batch_size)
     started = time.perf_counter()
-    run = train_pipelined(config, splits, student, devices, show_progress=False,
+    run = train_pipelined(config, splits, student, devices, show_progress=True,  # epoch lines for the parent
                           curve_every=max(1, ticks // spec.curve_points) if spec.curve_points else 0)
     wall = time.perf_counter() - started
     per_stage = stage_seconds(run.staged, spec.batch_size)
@@ -153,19 +154,35 @@ def simulated_table(max_stages: int = 16, micro_batches: tuple[int, ...] = (4, 1
     return rows
 
 
-def run_child(spec: BenchSpec, timeout_s: float) -> dict:
-    """One engine's run in a fresh child process; its result dict."""
+def run_child(spec: BenchSpec, timeout_s: float, on_line=None) -> dict:
+    """One engine's run in a fresh child process; its result dict. `on_line` gets each of the child's
+    progress lines (one per epoch, "sideways x2 epoch 3/5 val acc ...") as it prints them."""
     with tempfile.TemporaryDirectory() as tmp:
         spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps(dataclasses.asdict(spec)))
+        child = subprocess.Popen([sys.executable, "-m", "projnet.trainer.pipeline_bench", str(spec_path),
+                                  str(result_path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        lines: list[str] = []
+
+        def forward() -> None:  # a thread, so that the timeout below still holds while the child is quiet
+            for line in child.stderr:
+                lines.append(line.rstrip("\n"))
+                if on_line is not None and line.startswith(f"{spec.engine} x{spec.stages} "):
+                    on_line(line.rstrip("\n"))
+
+        reader = threading.Thread(target=forward, daemon=True)
+        reader.start()
         try:
-            child = subprocess.run([sys.executable, "-m", "projnet.trainer.pipeline_bench", str(spec_path),
-                                    str(result_path)], capture_output=True, text=True, timeout=timeout_s)
+            child.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
             raise ProjnetError(f"pipeline-bench: the {spec.engine} run did not finish in {timeout_s:g} s; its "
                                f"process was stopped") from None
+        finally:
+            reader.join(timeout=5)
         if child.returncode != 0 or not result_path.exists():
-            last = (child.stderr.strip().splitlines() or ["no output"])[-1]
+            last = ([line for line in lines if line.strip()] or ["no output"])[-1]
             raise ProjnetError(f"pipeline-bench: the {spec.engine} run failed: {last}")
         return json.loads(result_path.read_text())
 
@@ -195,12 +212,17 @@ def summarise_repeats(runs: dict[str, list[dict]]) -> tuple[dict, dict]:
     return engines, speedups
 
 
-def pipeline_bench(specs: list[BenchSpec], repeats: int = 1, timeout_s: float = 3600, on_result=None) -> dict:
-    """Run every spec `repeats` times, each in its own child process, interleaved; the report --json writes."""
+def pipeline_bench(specs: list[BenchSpec], repeats: int = 1, timeout_s: float = 3600, on_result=None,
+                   on_line=None) -> dict:
+    """Run every spec `repeats` times, each in its own child process, interleaved; the report --json writes.
+    `on_line(run, line)` gets each engine's epoch lines as they come ("run 2/6: sideways x2 epoch 1/5 ...")."""
     runs: dict[str, list[dict]] = {spec.engine: [] for spec in specs}
-    for _ in range(repeats):
-        for spec in specs:
-            runs[spec.engine].append(run_child(spec, timeout_s))
+    total = repeats * len(specs)
+    for repeat in range(repeats):
+        for i, spec in enumerate(specs):
+            run = f"run {repeat * len(specs) + i + 1}/{total}"
+            runs[spec.engine].append(run_child(spec, timeout_s, None if on_line is None else
+                                               (lambda line, run=run: on_line(run, line))))
             if on_result is not None:
                 on_result(runs[spec.engine][-1])
     engines, speedups = summarise_repeats(runs)

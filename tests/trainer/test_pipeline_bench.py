@@ -50,6 +50,9 @@ def test_pipeline_bench_runs_engines_interleaved_and_writes_the_report(tmp_path)
     assert len(report["speedup_vs_bp"]["sideways"]["pair_ratios"]) == 2
     assert [row["stages"] for row in report["simulated"]] == list(range(2, 17))
     assert f"{report['speedup_vs_bp']['sideways']['median_ratio']:.2f}x" in result.output  # the table's vs-bp column
+    for run, engine in ((1, "bp"), (2, "sideways"), (3, "bp"), (4, "sideways")):  # each child's epochs, as they end
+        for epoch in (1, 2, 3):
+            assert f"run {run}/4: {engine} x2 epoch {epoch}/3 val acc trainer" in result.output, result.output
 
 
 def test_pipeline_bench_refuses_zero_repeats():

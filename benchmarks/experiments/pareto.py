@@ -7,8 +7,8 @@ do: a plain MLP 784 -> h -> 10 trained on labels alone, full-integer int8 throug
 converter route. Every point's test accuracy, .tflite size and one-thread p50 latency go into
 benchmarks/results/pareto.json, which is resumable: points already there are skipped.
 
-    .venv/bin/python -m benchmarks.pareto                  # the default grid
-    .venv/bin/python -m benchmarks.pareto --quick          # two points, for a smoke test
+    .venv/bin/python -m benchmarks.experiments.pareto                  # the default grid
+    .venv/bin/python -m benchmarks.experiments.pareto --quick          # two points, for a smoke test
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from projnet.native_output import import_tensorflow_quietly  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(__file__).parent.parent / "results"  # benchmarks/results, beside the live benchmarks
 # (backend, T, d, hidden, quant modes): the dense reference, the structured twins at equal sizes,
 # students sized under 64 KB, and the lsh backend (float modes only: it hashes float bytes).
 GRID = [
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
             splits, teacher_config, args.cache, not args.quiet)
         run_students(grid, splits, student_config, teacher_logits, results, args.out, args.cache, bench_settings,
                      not args.quiet)
-    from benchmarks.pareto_report import plot_pareto, print_table, summary
+    from benchmarks.experiments.pareto_report import plot_pareto, print_table, summary
 
     results["summary"] = summary(results)
     save_results(args.out, results)

@@ -1,6 +1,6 @@
 """Why projnet students sit under the plain-MLP front on Fashion-MNIST: what readouts of random bits reach.
 
-The sweep (benchmarks/pareto.py) found every int8 student under the front of plain int8 MLPs trained
+The sweep (benchmarks/experiments/pareto.py) found every int8 student under the front of plain int8 MLPs trained
 on labels. This script asks whether another way of using the bits closes the gap, at equal weight
 bytes (int8: one byte per weight of a matrix; biases, scales and the file's own overhead left out, so
 the comparison favours neither side). Every variant reads the same `structured` projections (random
@@ -18,8 +18,8 @@ signs + Walsh-Hadamard, centred on the training mean) and is distilled from the 
 The plain MLPs 784 -> h -> 10 are trained on labels alone, as in the sweep. Float Keras accuracy on
 the 10,000 test images (int8 export costs the students < 0.1 point, docs/memory.md).
 
-    .venv/bin/python -m benchmarks.student_capacity     # ~15 minutes on 2 cores; writes results/student_capacity.json
-    .venv/bin/python -m benchmarks.student_capacity --only bits-1024-h16+aug   # re-run some variants into the JSON
+    .venv/bin/python -m benchmarks.experiments.student_capacity     # ~15 minutes on 2 cores; writes results/student_capacity.json
+    .venv/bin/python -m benchmarks.experiments.student_capacity --only bits-1024-h16+aug   # re-run some variants into the JSON
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from projnet.native_output import import_tensorflow_quietly  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(__file__).parent.parent / "results"  # benchmarks/results, beside the live benchmarks
 # (name, projections, encoding, levels or fern bits, hidden widths, augmented distillation)
 VARIANTS = [
     ("bits-1024-linear", 1024, "bits", 1, [], False),
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     import_tensorflow_quietly()
     import numpy as np
 
-    from benchmarks.pareto import cached_teacher_model, train_plain_mlp
+    from benchmarks.experiments.pareto import cached_teacher_model, train_plain_mlp
     from projnet.atomic_io import atomic_write_json
     from projnet.config import resolve_config
     from projnet.data import dataset_defaults, load_dataset
