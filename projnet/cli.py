@@ -51,24 +51,24 @@ def _short_path(path: str) -> str:
 
 @app.command("train-and-export")
 def train_and_export_command(
-    dataset: Annotated[Optional[str], typer.Option(help="Data set name (see `projnet datasets`).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Run directory [default: runs/<dataset>-<time>].")] = None,
+    dataset: Annotated[Optional[str], typer.Option(metavar="NAME", show_default="digits", help="Data set name (see `projnet datasets`).")] = None,
+    out: Annotated[Optional[Path], typer.Option(metavar="DIR", help="Run directory [default: runs/<dataset>-<time>].")] = None,
     config: ConfigFile = None,
     set_: SetOptions = None,
     data_dir: DataDir = None,
     seed: Seed = None,
     deterministic: Annotated[bool, typer.Option(help="Deterministic TF ops: same seed, same bytes.")] = False,
-    quant: Annotated[Optional[str], typer.Option(help="Export mode: int8, dynamic, float16 or qat.")] = None,
-    teacher: Annotated[Optional[Path], typer.Option(help="A .keras model you trained, as the (frozen) trainer.")] = None,
-    resume: Annotated[Optional[Path], typer.Option(help="Continue an interrupted run directory.")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="Trainer engine: bp, sideways or dni.")] = None,
-    stages: Annotated[Optional[int], typer.Option(help="Cut the trainer into K stages, one per device.")] = None,
+    quant: Annotated[Optional[str], typer.Option(metavar="MODE", show_default="int8", help="Export mode: int8, dynamic, float16 or qat.")] = None,
+    teacher: Annotated[Optional[Path], typer.Option(metavar="FILE.keras", help="A .keras model you trained, as the (frozen) trainer.")] = None,
+    resume: Annotated[Optional[Path], typer.Option(metavar="RUN_DIR", help="Continue an interrupted run directory.")] = None,
+    engine: Annotated[Optional[str], typer.Option(metavar="ENGINE", show_default="bp", help="Trainer engine: bp, sideways or dni.")] = None,
+    stages: Annotated[Optional[int], typer.Option(metavar="K", show_default="1", help="Cut the trainer into K stages, one per device.")] = None,
     devices: Annotated[Optional[str], typer.Option(
-        help="Stage devices, comma-separated (/GPU:0,/CPU:1,...) [default: every GPU, else K logical CPUs].")] = None,
+        metavar="DEVICE,...", help="Stage devices, comma-separated (/GPU:0,/CPU:1,...) [default: every GPU, else K logical CPUs].")] = None,
     cluster: Annotated[Optional[str], typer.Option(
-        help="host:port,... of `projnet worker` processes; stage k runs on worker k.")] = None,
+        metavar="HOST:PORT,...", help="host:port,... of `projnet worker` processes; stage k runs on worker k.")] = None,
     share_devices: Annotated[bool, typer.Option(help="Allow fewer devices than stages.")] = False,
-    stream: Annotated[Optional[str], typer.Option(help="Training stream: shuffled or smooth (video-like).")] = None,
+    stream: Annotated[Optional[str], typer.Option(metavar="STREAM", show_default="shuffled", help="Training stream: shuffled or smooth (video-like).")] = None,
     overwrite: Overwrite = False,
     quiet: Quiet = False,
 ) -> None:

@@ -20,10 +20,30 @@ def _debug() -> bool:
     return os.environ.get("PROJNET_DEBUG") == "1"
 
 
+# typer 0.2x labels option values "<int range>", "<list[str]>"; help reads better in the plain words
+# that man pages and click use (an option that names its own metavar keeps it)
+PLAIN_METAVARS = {"int": "INTEGER", "int range": "INTEGER", "float": "NUMBER", "float range": "NUMBER",
+                  "str": "TEXT", "list[str]": "TEXT", "path": "PATH", "file": "FILE", "directory": "DIR"}
+
+
+def plain_metavars(group) -> None:
+    for command in getattr(group, "commands", {}).values():
+        for param in command.params:
+            if getattr(param, "is_flag", True) or param.metavar is not None:
+                continue
+            try:
+                label = param.display_type(None).strip("<>")
+            except Exception:  # another typer's internals: keep its own label
+                continue
+            if label in PLAIN_METAVARS:
+                param.metavar = PLAIN_METAVARS[label]
+
+
 class OneLineErrorGroup(typer.core.TyperGroup):
     """Turn every expected failure into one line on stderr and an exit code; tracebacks only on PROJNET_DEBUG=1."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        plain_metavars(self)
         try:
             result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                   standalone_mode=False, **extra)

@@ -7,13 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
-ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML file of settings.", dir_okay=False)]
-SetOptions = Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting: key=value (repeatable).")]
-JsonOut = Annotated[Optional[Path], typer.Option("--json", help="Also write the figures to this JSON file.")]
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML file of settings.", dir_okay=False, metavar="FILE.toml")]
+SetOptions = Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a setting (repeatable; `projnet config` lists them).")]
+JsonOut = Annotated[Optional[Path], typer.Option("--json", metavar="FILE.json", help="Also write the figures to this JSON file.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")]
-DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Extra directory to search for data files.")]
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", metavar="DIR", help="Extra directory to search for data files.")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
-Seed = Annotated[Optional[int], typer.Option(help="Seed for initialisation, data order and hyperplanes.")]
+Seed = Annotated[Optional[int], typer.Option(metavar="N", show_default="0",
+                                             help="Seed for initialisation, data order and hyperplanes.")]
 
 
 def check_outputs(overwrite: bool, **outputs: tuple[Optional[Path], str]) -> None:

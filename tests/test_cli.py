@@ -322,3 +322,18 @@ def test_export_names_a_truncated_keras_file(digits_run, tmp_path):
     assert result.exit_code == 1
     assert one_line_error(result.stderr).endswith("student.keras is damaged: not a complete .keras archive (a .keras "
                                                   "file is a zip; this one is truncated or is another kind of file)")
+
+
+def test_help_names_values_in_plain_words_and_shows_the_defaults():
+    import re
+
+    from projnet.cli import app
+
+    for command in ("train-and-export", "bench", "pipeline-bench", "baseline", "predict", "inspect", "config",
+                    "export", "worker"):
+        result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0, result.output
+        assert not re.search(r"--[a-z-]+ <", result.output), (command, result.output)
+    help_text = " ".join(CliRunner().invoke(app, ["train-and-export", "--help"], env={"COLUMNS": "200"}).output.split())
+    for option, default in (("--dataset NAME", "digits"), ("--quant MODE", "int8"), ("--engine ENGINE", "bp")):
+        assert re.search(re.escape(option) + r" .*?\[default: \(" + default + r"\)\]", help_text), (option, help_text)
