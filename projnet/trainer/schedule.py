@@ -23,6 +23,7 @@ at the end of every `update_every`-th tick in which it has received one.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from projnet.registry import SIMULATED_ENGINES
@@ -73,15 +74,18 @@ def _with_updates(slots: list[Slot], stages: int, update_every: int) -> list[Slo
     gradient came in an earlier tick of the cycle.
     """
     marked = [list(slot.work) for slot in slots]
+    by_tick: dict[int, list[int]] = {}  # one pass: the run's schedule is built before its first tick
+    for i, slot in enumerate(slots):
+        by_tick.setdefault(slot.tick, []).append(i)
     pending = [False] * stages
-    for t in sorted({s.tick for s in slots}):
-        in_tick = [i for i, s in enumerate(slots) if s.tick == t]
+    for t in sorted(by_tick):
+        in_tick = by_tick[t]
         for k in range(stages):
             backwards = [i for i in in_tick if slots[i].work[k].backward is not None]
             pending[k] = pending[k] or bool(backwards)
             if pending[k] and (t + 1) % update_every == 0:
                 i = (backwards or in_tick)[-1]
-                marked[i][k] = StageWork(**{**marked[i][k].__dict__, "update": True})
+                marked[i][k] = dataclasses.replace(marked[i][k], update=True)
                 pending[k] = False
     return [Slot(s.tick, tuple(w)) for s, w in zip(slots, marked)]
 
