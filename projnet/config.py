@@ -356,8 +356,7 @@ def resolve_config(
     for key in list(file_settings) + list(cli_settings) + list(overrides):
         _field_type(config, key)  # refuse unknown keys before any work
     explicit = {**file_settings, **cli_settings, **overrides}
-    dataset = overrides.get("data.dataset", cli_settings.get("data.dataset", file_settings.get("data.dataset",
-                                                                                              config.data.dataset)))
+    dataset = explicit.get("data.dataset", config.data.dataset)  # later sources win, as below
     if dataset_defaults is not None:
         for key, value in dataset_defaults(str(dataset)).items():
             apply_setting(config, key, value)
@@ -388,9 +387,8 @@ def config_to_toml(config: RunConfig) -> str:
 def config_from_toml(path: str | Path) -> RunConfig:
     """A run directory's config.toml back as the RunConfig it records (older releases' keys included)."""
     config, settings = RunConfig(), load_toml_settings(path)
-    legacy = [key for key in settings if key in LEGACY_KEYS]
     for key, value in settings.items():
         apply_setting(config, LEGACY_KEYS.get(key, key), value)
-    if legacy and config.pipelined:  # what the old pipelined loop ignored, as the run it records did
+    if any(key in LEGACY_KEYS for key in settings) and config.pipelined:  # what the old pipelined loop ignored, as the run it records did
         config.objective.mixup_distill_weight, config.train.checkpoint_every_steps = 0.0, 0
     return config.validate()

@@ -116,12 +116,13 @@ def run_epochs(loop: EpochLoop, epochs: int, steps_per_epoch: int, state: Traini
                checkpointing: Checkpointing | None = None, show_progress: bool = True) -> TrainingHistory:
     """Run `loop` from `state` (a fresh one, or a checkpoint's) to the end of epoch `epochs`."""
     state = state or TrainingState()
-    saved_at = [state.global_step if checkpointing and state.global_step else None]
+    saved_at = state.global_step if checkpointing and state.global_step else None  # the checkpoint on disk
 
     def save() -> None:
+        nonlocal saved_at
         if checkpointing is not None:
             save_checkpoint(checkpointing.run_dir, checkpointing.groups, state)
-            saved_at[0] = state.global_step
+            saved_at = state.global_step
 
     def stopped_early(epoch: int, signum: int) -> TrainingInterrupted:
         where = f"interrupted ({signal.Signals(signum).name}) at step {state.global_step} (epoch {epoch})"
@@ -137,15 +138,13 @@ def run_epochs(loop: EpochLoop, epochs: int, steps_per_epoch: int, state: Traini
     with progress_bar(show_progress) as progress, graceful_interrupt() as interrupted:
         task = progress.add_task(loop.name, total=epochs * steps_per_epoch, completed=state.global_step)
         while state.epochs_done < epochs:
-            epoch = state.epochs_done + 1
-            if state.steps_in_epoch == 0:
-                state.epoch_sums, state.rows_in_epoch = {}, 0
+            epoch = state.epochs_done + 1  # epoch_sums and rows_in_epoch: empty, or a resumed epoch's so far
             for batch in loop.epoch_batches(epoch, state):
                 outcome = loop.step(batch, state.global_step)
                 problem = _first_non_finite(outcome.must_be_finite)
                 if problem:
-                    last = (f"; the last checkpoint (step {saved_at[0]}) was written before it"
-                            if saved_at[0] is not None else "")
+                    last = (f"; the last checkpoint (step {saved_at}) was written before it"
+                            if saved_at is not None else "")
                     raise TrainingDiverged(f"training diverged at step {state.global_step + 1} (epoch {epoch}): "
                                            f"{problem}{last}")
                 if outcome.rows:

@@ -150,6 +150,7 @@ class PipelineLoop:
         return StepOutcome({key: float(figures[key]) for key in self.AVERAGED}, rows, checks)
 
     def validate(self) -> dict[str, float]:
+        """The driver calls this right after an epoch's last tick, so the epoch's clock stops here."""
         train = self.config.train
         if self.epoch > 1 or train.epochs == 1:
             self.steady_time += time.perf_counter() - self.started
