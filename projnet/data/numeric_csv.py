@@ -14,6 +14,8 @@ import numpy as np
 from projnet.data.splits import DatasetSplits
 from projnet.errors import ProjnetError
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 def read_numeric_csv(path: Path, label_column: str, keep_text: tuple[str, ...] = ()) -> tuple[list[str], dict]:
     """(numeric column names, {column: values}); label_column and `keep_text` columns stay strings."""
@@ -29,6 +31,9 @@ def read_numeric_csv(path: Path, label_column: str, keep_text: tuple[str, ...] =
     if not header:
         raise ProjnetError(f"{path} is empty")
     header = [name.strip() for name in header]
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise ProjnetError(f"{path}: the header names column {', '.join(map(repr, repeated))} more than once")
     missing = [c for c in (label_column, *keep_text) if c not in header]
     if missing:
         raise ProjnetError(f"{path} has no column {', '.join(map(repr, missing))} (its columns: {', '.join(header)}); "
@@ -49,8 +54,10 @@ def read_numeric_csv(path: Path, label_column: str, keep_text: tuple[str, ...] =
                 value = float(cell)
             except ValueError:
                 value = math.nan
-            if not math.isfinite(value):
-                raise ProjnetError(f"{path}: line {line}, column {name!r} is {cell.strip()!r}, not a finite number")
+            # Features are float32: a float64 beyond its range would become inf after loading.
+            if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
+                raise ProjnetError(f"{path}: line {line}, column {name!r} is {cell.strip()!r}, not a finite "
+                                   f"32-bit number")
             columns[name].append(value)
     features = [name for name in header if name not in text]
     if not features:

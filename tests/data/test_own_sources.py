@@ -152,13 +152,22 @@ def test_table_scales_on_the_training_split(tmp_path):
     assert splits.scaling["columns"] == ["a", "b"] and splits.scaling["multiply"][0] > 0
 
 
-@pytest.mark.parametrize("cell,message", [("nan", "line 5, column 'b' is 'nan', not a finite number"),
-                                          ("abc", "line 5, column 'b' is 'abc'")])
+@pytest.mark.parametrize("cell,message", [("nan", "line 5, column 'b' is 'nan', not a finite 32-bit number"),
+                                          ("abc", "line 5, column 'b' is 'abc'"),
+                                          ("1e300", "line 5, column 'b' is '1e300', not a finite 32-bit")])
 def test_table_refuses_non_numbers(tmp_path, cell, message):
     path = tmp_path / "t.csv"
     rows = ["a,b,label"] + [f"{i},{cell if i == 3 else i},{i % 2}" for i in range(20)]
     path.write_text("\n".join(rows) + "\n")
     with pytest.raises(ProjnetError, match=message):
+        load_dataset(DataConfig(dataset=f"table:{path}"))
+
+
+def test_table_refuses_a_repeated_column_name(tmp_path):
+    # Found by the bad-data fuzz suite: two 'a' columns made a ragged array and a bare ValueError.
+    path = tmp_path / "t.csv"
+    path.write_text("a,a,b,label\n" + "".join(f"{i},{i},{i},{i % 2}\n" for i in range(20)))
+    with pytest.raises(ProjnetError, match="the header names column 'a' more than once"):
         load_dataset(DataConfig(dataset=f"table:{path}"))
 
 
@@ -192,7 +201,7 @@ def test_datasets_lists_every_source():
     (lambda d: (image_folder(d / "im") / "hat").mkdir() or f"images:{d / 'im'}", "class folder(s) 'hat' hold no"),
     (lambda d: f"series:{write_activity_csv(d / 'a.csv', 1, 0.5)}", "no recording has data.window=50 samples"),
     (lambda d: (d / "t.csv").write_text("a,label\n1,x\nnope,y\n") and f"table:{d / 't.csv'}",
-     "line 3, column 'a' is 'nope', not a finite number"),
+     "line 3, column 'a' is 'nope', not a finite 32-bit number"),
 ])
 def test_bad_own_data_is_one_line_before_the_run_directory(tmp_path, make, message):
     from typer.testing import CliRunner
