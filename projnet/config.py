@@ -130,6 +130,15 @@ class ExportConfig:
     min_representative_samples: int = 20  # fewer than this and the int8 ranges are guesses
     baselines: bool = True  # also train the plain models that fit the student's size, to say which to ship
     quant: str = "int8"  # full-integer PTQ: the smallest file a stock runtime runs (modes: projnet/registry.py)
+    # "image": image students take [1, H, W, 3] RGB pixels (uint8 when int8) and give probabilities, the form
+    # MediaPipe and Android's Task Library classify with; "features": the flat scaled rows training used;
+    # "auto": image where the data set and export allow it (export/student_input.py)
+    student_input: str = "auto"
+    author: str = "projnet"  # TFLite Model Metadata fields of the exported student
+    license: str = "not stated (set export.license)"
+
+
+STUDENT_INPUTS = ("auto", "image", "features")
 
 
 @dataclass
@@ -212,6 +221,7 @@ class RunConfig:
             ("data.validation_fraction", 0.0 < self.data.validation_fraction < 0.5, "in (0, 0.5)"),
             ("data.test_fraction", 0.0 < self.data.test_fraction < 0.5, "in (0, 0.5)"),
             ("export.representative_samples", self.export.representative_samples >= 1, "at least 1"),
+            ("export.student_input", self.export.student_input in STUDENT_INPUTS, f"one of: {one_of(STUDENT_INPUTS)}"),
             ("bench.threads", self.bench.threads >= 1, "at least 1"),
             ("bench.min_time_s", self.bench.min_time_s > 0, "positive"),
         ]

@@ -6,7 +6,8 @@ Readers check `schema_version`; it changes when a key is renamed, removed or cha
 an optional key does not change it). TensorFlow-free: device tools can read the schema too.
 
 Version 2 (this one): `schema_version`, `data` (what was read) and `teacher` (--teacher runs) added
-to the version-1 layout of earlier runs, which had no version key.
+to the version-1 layout of earlier runs, which had no version key; later optional additions:
+`student_input`, `export_versions`, and each student's `metadata_bytes`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ FILE = {"path": str, "bytes": (int, type(None)), "sha256": (str, type(None)), "f
 TFLITE_FILE = {  # one exported .tflite: the students' entries add the accuracy figures
     "size_bytes": int, "ops": [str], "latency_us": LATENCY, "peak_rss_mb": NUMBER, "init_ms": NUMBER,
     "accuracy": (NUMBER, OPTIONAL), "agreement": (NUMBER, OPTIONAL), "bit_flip_rate": (NUMBER, OPTIONAL),
+    "metadata_bytes": (int, OPTIONAL),  # students: what the TFLite Model Metadata and its files add to size_bytes
 }
 BASELINE = {"family": str, "size": int, "label": str, "seed": int, "size_bytes": int, "accuracy": NUMBER,
             "float_accuracy": NUMBER, "agreement": NUMBER, "params": int}
@@ -36,6 +38,8 @@ SCHEMA: dict[str, Any] = {
     "trainer": {"accuracy": NUMBER, "params": int},
     "student": {"accuracy": NUMBER, "params": int, "bits": int},
     "quant": str,
+    "student_input": (str, OPTIONAL),  # "image" (RGB pixels in, probabilities out), "features" or "ids"
+    "export_versions": (dict, OPTIONAL),  # projnet, python, tensorflow, ai-edge-litert versions at export
     "featurizer_parity": ({"rows": int, "identical_rows": int, "differing_ids": int}, OPTIONAL),
     "student_float": TFLITE_FILE,
     "trainer_float": TFLITE_FILE,

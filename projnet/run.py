@@ -105,6 +105,7 @@ def stage_devices(config: RunConfig) -> list[str]:
 def check_before_training(config: RunConfig, splits) -> None:
     """Refuse, before any training, a backend that does not fit the data or an int8 calibration set too small."""
     from projnet.export.export_run import representative_rows
+    from projnet.export.student_input import student_input_kind
     from projnet.projection.patch_geometry import readout_shapes
     from projnet.registry import QUANT_MODES, backend, check_backend_fits, input_kind
     from projnet.trainer.models import weighted_layer_count
@@ -150,6 +151,7 @@ def check_before_training(config: RunConfig, splits) -> None:
                          f"{weighted_layer_count(config.trainer)} layers with weights to cut between")
     if QUANT_MODES[config.export.quant].needs_representative:
         representative_rows(splits, config)
+    student_input_kind(splits, config)  # export.student_input=image on data that has no images is refused now
 
 
 def check_model_fits_data(student, splits) -> None:

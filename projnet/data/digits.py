@@ -31,5 +31,5 @@ def load_digits(data: DataConfig) -> DatasetSplits:
     return DatasetSplits(
         name="digits", x_train=x[train], y_train=y[train], x_val=x[val], y_val=y[val],
         x_test=x[test], y_test=y[test], class_names=tuple(str(i) for i in range(10)),
-        image_shape=(8, 8, 1), source=locate_digits(data),
+        image_shape=(8, 8, 1), source=locate_digits(data), pixel_max=16.0,
     )

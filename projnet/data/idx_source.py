@@ -38,7 +38,8 @@ def idx_splits(name: str, files: dict[str, Path], data: DataConfig) -> DatasetSp
     x_all = x_all.reshape(len(x_all), -1).astype(np.float32) / 255.0
     x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0
     return split_arrays(name, x_all, y_all, x_test, y_test, data, class_names, (height, width, 1),
-                        str(files["train_images"].parent), tuple(file_record(p) for p in files.values()), "image")
+                        str(files["train_images"].parent), tuple(file_record(p) for p in files.values()), "image",
+                        pixel_max=255.0)
 
 
 def load_idx(data: DataConfig) -> DatasetSplits:

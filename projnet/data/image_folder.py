@@ -116,4 +116,4 @@ def load_images(data: DataConfig) -> DatasetSplits:
         y, y_test = remap[y], (remap[y_test] if y_test is not None else None)
     return split_arrays(data.dataset, x[:n_train], y, x[n_train:] if y_test is not None else None, y_test, data,
                         names, (height, width, channels), str(root.resolve()), (folder_record(root, paths, contents),),
-                        "image")
+                        "image", pixel_max=255.0)

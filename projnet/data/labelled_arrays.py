@@ -45,7 +45,7 @@ def check_features(x: np.ndarray, where: str) -> None:
 
 def split_arrays(name: str, x: np.ndarray, y: np.ndarray, x_test: np.ndarray | None, y_test: np.ndarray | None,
                  data: DataConfig, class_names: tuple[str, ...], image_shape: tuple[int, int, int], source: str,
-                 files: tuple[dict, ...], layout: str) -> DatasetSplits:
+                 files: tuple[dict, ...], layout: str, pixel_max: float | None = None) -> DatasetSplits:
     """Fixed-seed splits of ready features (float32 rows) and class ids: the official test split when there is
     one, else `data.test_fraction` of every class; then `data.validation_fraction` of the rest."""
     val_seed = data.split_seed + 1  # the seeds digits (drawn test) and Fashion-MNIST (official test) always used
@@ -58,7 +58,7 @@ def split_arrays(name: str, x: np.ndarray, y: np.ndarray, x_test: np.ndarray | N
     train, val = rest[train_rel], rest[val_rel]
     return DatasetSplits(name=name, x_train=x[train], y_train=y[train], x_val=x[val], y_val=y[val], x_test=x_test,
                          y_test=y_test, class_names=class_names, image_shape=image_shape, source=source,
-                         files=files, layout=layout, description=data.description)
+                         files=files, layout=layout, description=data.description, pixel_max=pixel_max)
 
 
 def names_for(values: list, labels: list[str] | None, where: str) -> tuple[str, ...]:

@@ -70,4 +70,5 @@ def load_npz(data: DataConfig) -> DatasetSplits:
     flat = x.reshape(len(x), -1)
     return split_arrays(data.dataset, flat, y, None if x_test is None else x_test.reshape(len(x_test), -1),
                         y_test, data, names_for(values, labels, str(path)), tuple(int(n) for n in shape),
-                        str(path.resolve()), (file_record(path),), layout)
+                        str(path.resolve()), (file_record(path),), layout,
+                        pixel_max=255.0 if layout == "image" and arrays["x_train"].dtype == np.uint8 else None)

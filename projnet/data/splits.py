@@ -27,6 +27,7 @@ class DatasetSplits:
     layout: str = "image"  # "image" (H x W x C pixels), "features" (a table's columns), "series" (windows), "ids"
     description: str = ""  # the user's words for the data set (data.description), for the report
     scaling: dict | None = None  # tables and series: the per-column affine map the loader applied, to ship with it
+    pixel_max: float | None = None  # images read from integer pixels: the pixel value that loads as 1.0 (255, digits 16)
 
     def __post_init__(self):
         """Every source ends here: an empty split would train and report an accuracy of nothing."""

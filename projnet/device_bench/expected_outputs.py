@@ -53,11 +53,13 @@ def _outputs_row_by_row(interpreter, inputs: np.ndarray) -> np.ndarray:
     return np.stack(rows)
 
 
-def record_expected(interpreter, inputs: np.ndarray) -> bytes:
-    """The .npz bytes holding `inputs` (model dtype, (n, ...)) and this runtime's raw outputs."""
+def record_expected(interpreter, inputs: np.ndarray, output_unit: float = 0.0) -> bytes:
+    """The .npz bytes holding `inputs` (model dtype, (n, ...)) and this runtime's raw outputs; `output_unit`:
+    the int8 step behind a dequantized float output (flatbuffer_reader.dequantized_output_scale), 0 if none."""
     inputs = inputs[:MAX_ROWS]
     buffer = io.BytesIO()
-    np.savez(buffer, inputs=inputs, outputs=_outputs_row_by_row(interpreter, inputs))
+    np.savez(buffer, inputs=inputs, outputs=_outputs_row_by_row(interpreter, inputs),
+             output_unit=np.float64(output_unit))
     return buffer.getvalue()
 
 
@@ -68,6 +70,7 @@ def check_expected(interpreter, npz_path: str | Path) -> dict:
     try:
         with np.load(npz_path, allow_pickle=False) as npz:
             inputs, expected = npz["inputs"], npz["outputs"]
+            output_unit = float(npz["output_unit"]) if "output_unit" in npz.files else 0.0  # older files: none
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # truncated: BadZipFile
         raise ProjnetError(f"cannot read expected outputs {npz_path}: {exc or type(exc).__name__}; delete it to "
                            f"bench without the check, or export again") from None
@@ -79,9 +82,13 @@ def check_expected(interpreter, npz_path: str | Path) -> dict:
     same = flat_got.argmax(axis=1) == flat_expected.argmax(axis=1)
     # how far, at export, the class chosen here was behind the class chosen there
     gap = flat_expected.max(axis=1) - flat_expected[np.arange(len(got)), flat_got.argmax(axis=1)]
-    hybrid = is_hybrid(interpreter)
-    tie = TIE_INT_UNITS if np.issubdtype(expected.dtype, np.integer) else \
-        (TIE_HYBRID_RELATIVE if hybrid else TIE_FLOAT_RELATIVE) * np.abs(flat_expected).max(axis=1)
+    hybrid = is_hybrid(interpreter) and not output_unit  # a dequantized int8 output is full-integer
+    if output_unit:  # float32 out of an int8 graph: kernels differ by a unit or two of its int8 step
+        tie = TIE_INT_UNITS * output_unit
+    elif np.issubdtype(expected.dtype, np.integer):
+        tie = TIE_INT_UNITS
+    else:
+        tie = (TIE_HYBRID_RELATIVE if hybrid else TIE_FLOAT_RELATIVE) * np.abs(flat_expected).max(axis=1)
     tied = ~same & (gap <= tie)
     changed = int(np.sum(~same & ~tied))
     diff = np.abs(flat_got - flat_expected)

@@ -22,7 +22,7 @@ CODE_DEPRECATED_BUILTIN, CODE_CUSTOM, CODE_VERSION, CODE_BUILTIN = 0, 1, 2, 3
 GRAPH_TENSORS, GRAPH_INPUTS, GRAPH_OUTPUTS, GRAPH_OPERATORS = 0, 1, 2, 3
 TENSOR_SHAPE, TENSOR_TYPE, TENSOR_NAME, TENSOR_QUANTIZATION = 0, 1, 3, 4
 QUANT_SCALE, QUANT_ZERO_POINT = 2, 3
-OPERATOR_OPCODE_INDEX = 0
+OPERATOR_OPCODE_INDEX, OPERATOR_INPUTS, OPERATOR_OUTPUTS = 0, 1, 2
 BUFFER_DATA = 0
 METADATA_NAME, METADATA_BUFFER = 0, 1
 
@@ -167,3 +167,18 @@ def metadata(model: Table) -> dict[str, bytes]:
         data = buffers[index].vector(BUFFER_DATA, "B")
         found[(entry.string(METADATA_NAME) or b"").decode("utf-8", "replace")] = bytes(data)
     return found
+
+
+def dequantized_output_scale(model: Table) -> float:
+    """The int8 scale behind a float output made by a final DEQUANTIZE (a full-integer model that gives
+    float32, as image students do), else 0.0: its values move in steps of that scale between kernels."""
+    graph, codes = main_graph(model), operator_codes(model)
+    tensors, outputs = graph.tables(GRAPH_TENSORS), graph.vector(GRAPH_OUTPUTS, "i")
+    for operator in graph.tables(GRAPH_OPERATORS):
+        index = operator.scalar(OPERATOR_OPCODE_INDEX, "I", 0)
+        if outputs and outputs[0] in operator.vector(OPERATOR_OUTPUTS, "i") and index < len(codes) \
+                and codes[index]["name"] == "DEQUANTIZE":
+            source = operator.vector(OPERATOR_INPUTS, "i")[0]
+            quantization = tensor_info(tensors[source])["quantization"] if 0 <= source < len(tensors) else None
+            return quantization["scale"] if quantization else 0.0
+    return 0.0

@@ -17,6 +17,7 @@ def describe_model(path: str | Path) -> dict:
     loads, and `load_error` why not."""
     from projnet.device_bench.flatbuffer_reader import (GRAPH_INPUTS, GRAPH_OUTPUTS, DamagedModel, graph_tensors,
                                                         metadata, root)
+    from projnet.device_bench.metadata_reader import missing_metadata, read_model_metadata
 
     data = read_model(path)
     ops = model_ops(data, where=str(path))
@@ -24,6 +25,7 @@ def describe_model(path: str | Path) -> dict:
         model = root(data)
         inputs, outputs = graph_tensors(model, GRAPH_INPUTS), graph_tensors(model, GRAPH_OUTPUTS)
         entries = sorted(metadata(model))
+        found = read_model_metadata(data)
     except (DamagedModel, struct.error) as exc:
         raise ProjnetError(f"{path} is a damaged TFLite flatbuffer ({exc})") from None
     try:
@@ -41,4 +43,18 @@ def describe_model(path: str | Path) -> dict:
         "min_runtime_version": min_runtime_version(data),
         "non_builtin_ops": sorted({op["name"] for op in ops if not op["builtin"]}),
         "metadata": entries, "inputs": inputs, "outputs": outputs,
+        # TFLite Model Metadata (labels, normalization, featurizer), its files listed by size
+        "model_metadata": None if found is None else {
+            **{k: v for k, v in found.items() if k != "files"},
+            "files": {name: len(content) for name, content in found["files"].items()}},
+        "labels": _labels(found), "missing_metadata": missing_metadata(found),
     }
+
+
+def _labels(found: dict | None) -> list[str]:
+    """The class names of the output's labels file, [] without one."""
+    for tensor in (found or {}).get("outputs", []):
+        for f in tensor["files"]:
+            if f["type"] == "TENSOR_AXIS_LABELS" and f["name"] in found["files"]:
+                return found["files"][f["name"]].decode("utf-8", "replace").splitlines()
+    return []

@@ -25,6 +25,7 @@ The steps (every parameter is in the spec shipped as MODEL.featurizer.json besid
 
 from __future__ import annotations
 
+import hashlib
 import json
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -95,13 +96,29 @@ def load_spec(path: str | Path) -> FeaturizerSpec:
         raise ProjnetError(f"featurizer spec not found: {path} (export writes it beside the .tflite)") from None
     except (OSError, ValueError) as exc:
         raise ProjnetError(f"cannot read featurizer spec {path}: {exc}") from None
-    spec = FeaturizerSpec.from_json(doc, str(path))
+    return checked_spec(doc, str(path))
+
+
+def checked_spec(doc: dict, where: str) -> FeaturizerSpec:
+    """A spec from its JSON object, its test vectors checked against this featurizer."""
+    spec = FeaturizerSpec.from_json(doc, where)
     for vector in spec.test_vectors:
         got = [int(i) for i in featurize(vector["text"], spec)]
         if got != [int(i) for i in vector["ids"]]:
-            raise ProjnetError(f"{path}: test vector {vector['text']!r} gives other ids here; "
+            raise ProjnetError(f"{where}: test vector {vector['text']!r} gives other ids here; "
                                f"this featurizer does not match the one the model was trained with")
     return spec
+
+
+def featurizer_bytes(featurizer: dict) -> bytes:
+    """A spec in one canonical form (without the model_sha256 a spec beside a model adds): the bytes that
+    ship inside the model's metadata, and whose SHA-256 the metadata records."""
+    doc = {key: value for key, value in featurizer.items() if key != "model_sha256"}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def featurizer_sha256(featurizer: dict) -> str:
+    return hashlib.sha256(featurizer_bytes(featurizer)).hexdigest()
 
 
 def fnv1a_32(data: bytes) -> int:

@@ -9,19 +9,55 @@ takes; the model's (possibly int8) logits are dequantized and turned into probab
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from projnet.device_bench.metadata_reader import FEATURIZER_FILE, FEATURIZER_SHA_PREFIX
 from projnet.device_bench.model_file import read_model
 from projnet.device_bench.runtime import make_interpreter
-from projnet.device_bench.text_featurizer import FeaturizerSpec, as_text, featurize, load_spec, spec_path
+from projnet.device_bench.text_featurizer import (FeaturizerSpec, as_text, checked_spec, featurize, featurizer_sha256,
+                                                  load_spec, spec_path)
 from projnet.errors import ProjnetError
 
 
 class EmptyText(ProjnetError):
     """A text the featurizer turns into no ids at all: nothing to classify."""
+
+
+def featurizer_for(model: bytes, model_path, spec_file) -> tuple[FeaturizerSpec, str]:
+    """The featurizer a text student needs: a spec file (given, or MODEL.featurizer.json beside the model),
+    which must be the one the model's metadata names (same SHA-256), else the copy inside the model."""
+    from projnet.device_bench.flatbuffer_reader import DamagedModel
+    from projnet.device_bench.metadata_reader import read_model_metadata
+
+    try:
+        found = read_model_metadata(model)
+    except DamagedModel as exc:
+        raise ProjnetError(f"{model_path}: damaged metadata ({exc})") from None
+    named = [f for t in (found or {}).get("inputs", []) for f in t["files"] if f["name"] == FEATURIZER_FILE]
+    recorded = named[0]["description"].rsplit(FEATURIZER_SHA_PREFIX, 1)[-1].strip() if named else None
+    beside = Path(spec_file or spec_path(model_path))
+    if spec_file is None and not beside.exists() and named:
+        inside = (found["files"] or {}).get(FEATURIZER_FILE)
+        if inside is None:
+            raise ProjnetError(f"{model_path}: its metadata names {FEATURIZER_FILE} but the file is not inside it")
+        if hashlib.sha256(inside).hexdigest() != recorded:
+            raise ProjnetError(f"{model_path}: the {FEATURIZER_FILE} inside it does not match the SHA-256 its "
+                               f"metadata records")
+        return checked_spec(json.loads(inside), f"{model_path} ({FEATURIZER_FILE})"), str(model_path)
+    if spec_file is None and not beside.exists():
+        what = "its metadata names no featurizer" if found else "it has no TFLite metadata"
+        raise ProjnetError(f"featurizer spec not found: {beside} ({what}); export writes it beside the .tflite")
+    spec = load_spec(beside)
+    if recorded:
+        digest = featurizer_sha256(json.loads(beside.read_text(encoding="utf-8")))
+        if digest != recorded:
+            raise ProjnetError(f"{beside} is another featurizer than the one {model_path}'s metadata names "
+                               f"(SHA-256 {digest[:12]}..., the model's {recorded[:12]}...)")
+    return spec, str(beside)
 
 
 @dataclass
@@ -35,9 +71,8 @@ class TextClassifier:
 
     @classmethod
     def load(cls, model_path: str | Path, spec_file: str | Path | None = None) -> "TextClassifier":
-        spec_file = spec_file or spec_path(model_path)
-        spec = load_spec(spec_file)
         model = read_model(model_path)
+        spec, spec_file = featurizer_for(model, model_path, spec_file)
         digest = hashlib.sha256(model).hexdigest()
         if spec.model_sha256 and spec.model_sha256 != digest:
             raise ProjnetError(f"{spec_file} was exported beside another model (SHA-256 {spec.model_sha256[:12]}..., "

@@ -56,14 +56,18 @@ def convert_int8(model: keras.Model, representative: np.ndarray, what: str = "mo
 
     A model whose input is int32 ids (the hashed text student) keeps its int32 input: the converter's
     inference_input_type applies to float inputs only; the integer hashing stays int32 and everything
-    after the bits (QUANTIZE, then the Dense layers) is int8.
+    after the bits (QUANTIZE, then the Dense layers) is int8. A 4-D input is an image student
+    (export/student_input.py): uint8 pixels in, float32 probabilities out, as image classifiers want.
     """
     ids_input = model.inputs[0].dtype == "int32"
     rows = representative.astype(np.int32 if ids_input else np.float32)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([row[None, :]] for row in rows)
+    converter.representative_dataset = lambda: ([row[None]] for row in rows)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if len(model.inputs[0].shape) == 4:
+        converter.inference_input_type, converter.inference_output_type = tf.uint8, tf.float32
+        return _convert(converter, what)
     if not ids_input:
         converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from projnet import run_dir as names
-from projnet.atomic_io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from projnet.atomic_io import atomic_write_bytes, atomic_write_json
 from projnet.config import RunConfig
 from projnet.data.splits import DatasetSplits
 from projnet.device_bench.expected_outputs import MAX_ROWS, expected_path
@@ -19,6 +19,8 @@ from projnet.errors import ProjnetError
 from projnet.metrics_schema import METRICS_SCHEMA_VERSION, check_metrics
 from projnet.export.converter import convert_float, require_builtin_ops
 from projnet.export.student_conversion import convert_student
+from projnet.export.student_input import IMAGE, image_calibration_rows, image_rows, image_student, student_input_kind
+from projnet.export.student_metadata import export_versions, labels_bytes, with_student_metadata
 from projnet.export.text_export import featurizer_parity, write_featurizer_spec
 from projnet.export.tflite_eval import expected_outputs_npz, run_tflite
 from projnet.progress import progress_bar
@@ -48,8 +50,8 @@ def bit_flip_rate(student: keras.Model, x: np.ndarray, representative: np.ndarra
     return float(np.mean((got > 0.5) != (expected > 0.5)))
 
 
-def evaluate_student_tflite(model: bytes, splits: DatasetSplits, keras_pred: np.ndarray) -> dict:
-    pred = run_tflite(model, splits.x_test).argmax(axis=1)
+def evaluate_student_tflite(model: bytes, splits: DatasetSplits, keras_pred: np.ndarray, rows=lambda x: x) -> dict:
+    pred = run_tflite(model, rows(splits.x_test)).argmax(axis=1)
     return {"accuracy": float(np.mean(pred == splits.y_test)), "agreement": float(np.mean(pred == keras_pred))}
 
 
@@ -97,11 +99,18 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
     }
     mode = config.export.quant
     metrics["quant"] = mode
+    metrics["export_versions"] = export_versions()
     if splits.featurizer is not None:
         metrics["featurizer_parity"] = featurizer_parity(splits)
+    kind = student_input_kind(splits, config)
+    shipped, rows, calibration = student, (lambda x: x), representative
+    if kind == IMAGE:  # pixels in, probabilities out (export/student_input.py); the trainer keeps flat rows
+        shipped, rows = image_student(student, splits), (lambda x: image_rows(x, splits))
+        calibration = image_calibration_rows(representative, splits)
+    metrics["student_input"] = kind
     jobs = [
-        (names.STUDENT_FLOAT, "student_float", lambda: convert_student(student, "float")),
-        (f"student_{mode}.tflite", f"student_{mode}", lambda: quantized_student(student, mode, representative, splits)),
+        (names.STUDENT_FLOAT, "student_float", lambda: convert_student(shipped, "float")),
+        (f"student_{mode}.tflite", f"student_{mode}", lambda: quantized_student(shipped, mode, calibration, splits)),
         (names.TRAINER_FLOAT, "trainer_float", lambda: convert_float(trainer, "trainer")),
     ]
     with progress_bar(show_progress) as progress:
@@ -109,15 +118,19 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
         for filename, key, convert in jobs:
             progress.update(task, description=f"converting {filename}")
             model = convert()
+            plain_size = len(model)
+            if key.startswith("student"):  # labels, normalization and the featurizer travel inside the file
+                model = with_student_metadata(model, splits, config, kind, key.removeprefix("student_"))
             atomic_write_bytes(run_dir / filename, model)
             entry = {"size_bytes": len(model), "ops": require_builtin_ops(model, filename)}
             if key.startswith("student"):
-                entry.update(evaluate_student_tflite(model, splits, student_pred))
-                if splits.featurizer is not None:  # text: the featurizer spec ships beside the student
+                entry["metadata_bytes"] = len(model) - plain_size
+                entry.update(evaluate_student_tflite(model, splits, student_pred, rows))
+                if splits.featurizer is not None:  # text: the featurizer spec also ships beside the student
                     write_featurizer_spec(run_dir / filename, splits)
-                atomic_write_bytes(expected_path(run_dir / filename), expected_outputs_npz(model, check_rows(splits)))
-                labels = [name.replace("\n", " ") for name in splits.class_names]  # one a line, whatever the names
-                atomic_write_text(names.labels_path(run_dir / filename), "\n".join(labels) + "\n")
+                atomic_write_bytes(expected_path(run_dir / filename),
+                                   expected_outputs_npz(model, rows(check_rows(splits))))
+                atomic_write_bytes(names.labels_path(run_dir / filename), labels_bytes(splits))
             metrics[key] = entry
             progress.advance(task)
         progress.update(task, description="checking projection bits")
@@ -134,7 +147,9 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
             from projnet.baselines.baseline_run import baselines_within
 
             progress.update(task, description="training the plain baselines")
-            found = baselines_within(splits, metrics[f"student_{mode}"]["size_bytes"], seed=config.train.seed)
+            # the student's graph against theirs: both without metadata, which a baseline's file would carry too
+            quantized = metrics[f"student_{mode}"]
+            found = baselines_within(splits, quantized["size_bytes"] - quantized["metadata_bytes"], seed=config.train.seed)
             metrics["baselines"] = found
             metrics["baseline"] = max(found, key=lambda b: b["accuracy"]) if found else None
     metrics["bench"] = {"runtime": bench["runtime"], "threads": bench["threads"],

@@ -50,6 +50,9 @@ def run_tflite(model: bytes, x: np.ndarray, batch_size: int = 256) -> np.ndarray
 
 def expected_outputs_npz(model: bytes, x: np.ndarray) -> bytes:
     """`x` quantized as the model's input says, with this runtime's raw outputs: MODEL.expected.npz."""
+    from projnet.device_bench.flatbuffer_reader import dequantized_output_scale, root
+
     with captured_native_output():
         _, interpreter = make_interpreter(model, threads=1)
-    return record_expected(interpreter, quantize(x, interpreter.get_input_details()[0]))
+    return record_expected(interpreter, quantize(x, interpreter.get_input_details()[0]),
+                           dequantized_output_scale(root(model)))

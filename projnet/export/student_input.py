@@ -1,0 +1,89 @@
+"""What a shipped student takes and gives: RGB pixels and probabilities for images, scaled rows otherwise.
+
+MediaPipe's ImageClassifier and Android's Task Library ImageClassifier classify a model whose input
+is a [1, H, W, 3] RGB image (uint8 for quantized models) and whose output is uint8 or float32 scores;
+they refuse projnet's training form, flat [1, H*W*C] rows of int8-quantized [0, 1] values and int8
+logits. So an image student is exported inside a wrapper:
+
+    pixels [1, H, W, 3] -> (grayscale data: mean of the three channels) -> (<= pixel_max) -> / pixel_max
+        -> flat row -> the trained student -> softmax -> probabilities [1, classes]
+
+For int8 the input is uint8 with scale 1 and zero point 0, so a uint8 value is the pixel itself (the
+calibration set holds a black and a white image to pin that range), and the output is float32 (one
+DEQUANTIZE of the int8 softmax). Every other mode takes float32 pixels 0-255. The wrapper adds no
+weights: the flat row it builds is, value for value, the row the student trained on (8-bit pixels;
+digits' 0-16 counts), so its bits and its class are the student's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from projnet.config import RunConfig
+from projnet.data.splits import DatasetSplits
+from projnet.errors import UsageError
+
+IMAGE, FEATURES, IDS = "image", "features", "ids"
+WHITE = 255.0  # the largest uint8 pixel: the image input's range is always 0-255
+
+
+def why_not_an_image_input(splits: DatasetSplits, config: RunConfig) -> str | None:
+    """The reason this run's student cannot take an image input, or None when it can."""
+    from projnet.registry import backend
+
+    channels = splits.image_shape[2]
+    if splits.layout != "image":
+        return f"{splits.name}'s rows are {splits.layout}, not images"
+    if splits.pixel_max is None:
+        return f"{splits.name}'s pixels are not integers (a float array), so no uint8 image holds them exactly"
+    if channels not in (1, 3):
+        return f"{splits.name}'s images have {channels} channels; an image input takes 1 (grayscale) or 3 (RGB)"
+    if backend(config.projection.backend).export_route != "converter":
+        return f"projection.backend={config.projection.backend} writes its graph by hand around flat bits"
+    if config.export.quant == "qat":
+        return "export.quant=qat converts a tf_keras twin of the student in its own worker, with flat rows"
+    return None
+
+
+def student_input_kind(splits: DatasetSplits, config: RunConfig) -> str:
+    """IMAGE, FEATURES or IDS (text); an explicit export.student_input=image that cannot be is refused."""
+    if np.issubdtype(splits.x_train.dtype, np.integer):
+        return IDS
+    wanted = config.export.student_input
+    reason = why_not_an_image_input(splits, config)
+    if wanted == "image" and reason:
+        raise UsageError(f"export.student_input=image cannot be: {reason}; use export.student_input=features")
+    if wanted == "features" or reason:
+        return FEATURES
+    return IMAGE
+
+
+def image_student(student, splits: DatasetSplits):
+    """The Keras model that ships: pixels in, probabilities out, the trained student in the middle."""
+    import keras
+
+    height, width, channels = splits.image_shape
+    pixels = keras.Input((height, width, 3), name="pixels")
+    x = pixels if channels == 3 else keras.ops.mean(pixels, axis=-1, keepdims=True)
+    if splits.pixel_max < WHITE:  # digits' 0-16 counts: brighter never occurs in training; keep rows in [0, 1]
+        x = keras.ops.minimum(x, splits.pixel_max)  # before scaling, so the white calibration image leaves the
+        # scaled tensor's int8 range at [0, 1] (its grid then is the flat int8 input's)
+    x = keras.layers.Rescaling(1.0 / splits.pixel_max, name="to_unit_range")(x)
+    x = keras.ops.reshape(x, (-1, height * width * channels))  # a constant shape: one RESHAPE op, no SHAPE/PACK
+    probabilities = keras.layers.Softmax(name="probabilities")(student(x))
+    return keras.Model(pixels, probabilities, name=f"{student.name}_image")
+
+
+def image_rows(x: np.ndarray, splits: DatasetSplits) -> np.ndarray:
+    """Flat [0, 1] rows -> the RGB pixels the image student takes, float32 (exact integers for 8-bit data)."""
+    height, width, channels = splits.image_shape
+    pixels = np.round(x.reshape(len(x), height, width, channels) * splits.pixel_max).astype(np.float32)
+    return np.repeat(pixels, 3, axis=3) if channels == 1 else pixels
+
+
+def image_calibration_rows(representative: np.ndarray, splits: DatasetSplits) -> np.ndarray:
+    """The calibration pixels, plus one black and one white image: the uint8 input then has scale 1, zero
+    point 0 (a uint8 value is the pixel), whatever the data set's brightest pixel."""
+    rows = image_rows(representative, splits)
+    extremes = np.stack([np.zeros_like(rows[0]), np.full_like(rows[0], WHITE)])
+    return np.concatenate([rows, extremes])
