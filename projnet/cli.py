@@ -254,7 +254,8 @@ def bench_command(
 
     results, failures, stopped = bench_models(models, target, settings, options)
     stdout.print(bench_table(results, failures, threads, _short_path, stdout.width))
-    _note_missing_metadata(models)
+    if not stopped and not failures:  # else the one error line below is all stderr says
+        _note_missing_metadata(models)
     _write_json(json_out, results + failures, overwrite)
     if plot is not None:
         from projnet.device_bench.compare_plot import plot_comparison
@@ -355,6 +356,9 @@ def predict_command(
     with captured_native_output():  # LiteRT announces its XNNPACK delegate on fd 2 at the first invoke
         classifier = TextClassifier.load(model, spec)
         classifier.logits(np.zeros(classifier.spec.max_ids, np.int32))
+    if classifier.missing_metadata:  # it works from the spec beside it; a deployment tool would want these
+        stderr.print(f"note: {model} lacks {'; '.join(classifier.missing_metadata)}; labels and featurizer come from "
+                     f"{classifier.spec_source}")
     signal.siginterrupt(signal.SIGINT, True)  # a native library installed it with SA_RESTART: Ctrl-C would wait for input
     inputs = texts if texts else (line.rstrip(b"\r\n") for line in sys.stdin.buffer)
     skipped = []

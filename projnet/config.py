@@ -130,12 +130,10 @@ class ExportConfig:
     min_representative_samples: int = 20  # fewer than this and the int8 ranges are guesses
     baselines: bool = True  # also train the plain models that fit the student's size, to say which to ship
     quant: str = "int8"  # full-integer PTQ: the smallest file a stock runtime runs (modes: projnet/registry.py)
-    # "image": image students take [1, H, W, 3] RGB pixels (uint8 when int8) and give probabilities, the form
-    # MediaPipe and Android's Task Library classify with; "features": the flat scaled rows training used;
-    # "auto": image where the data set and export allow it (export/student_input.py)
-    student_input: str = "auto"
-    author: str = "projnet"  # TFLite Model Metadata fields of the exported student
-    license: str = "not stated (set export.license)"
+    # image: [1, H, W, 3] RGB pixels in (uint8 when int8), probabilities out; features: the flat scaled rows
+    student_input: str = "auto"  # image where the data and export allow it: what MediaPipe and the Task Library classify
+    author: str = "projnet"  # the metadata's author field: set it to who trained the model
+    license: str = "not stated (set export.license)"  # the metadata's licence field: the model's terms are the user's
 
 
 STUDENT_INPUTS = ("auto", "image", "features")

@@ -37,3 +37,23 @@ def digits_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def digits_metrics(digits_run) -> dict:
     return json.loads((digits_run / "metrics.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def fashion_run(tmp_path_factory) -> Path:
+    """`projnet train-and-export` with default settings on Fashion-MNIST (Debian's dataset-fashion-mnist):
+    the image-input acceptance run that the end-to-end and MediaPipe tests both read."""
+    from typer.testing import CliRunner
+
+    from projnet.cli import app
+    from projnet.config import DataConfig
+    from projnet.data.fashion_mnist import locate_fashion_mnist
+    from tests.helpers import require_system_dependency
+
+    require_system_dependency(bool(locate_fashion_mnist(DataConfig())),
+                              "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist)")
+    out = tmp_path_factory.mktemp("runs") / "fashion"
+    result = CliRunner().invoke(app, ["train-and-export", "--dataset", "fashion_mnist", "--out", str(out),
+                                      "--quiet", "--set", "bench.min_time_s=0.3"])
+    assert result.exit_code == 0, result.output
+    return out

@@ -201,8 +201,8 @@ def test_bench_input_and_xnnpack_options(digits_run, tmp_path):
 
     model = digits_run / "student_float.tflite"
     good, bad = tmp_path / "good.npy", tmp_path / "bad.npy"
-    np.save(good, np.zeros((1, 64), np.float32))
-    np.save(bad, np.zeros((1, 65), np.float32))
+    np.save(good, np.zeros((1, 8, 8, 3), np.float32))  # RGB pixels
+    np.save(bad, np.zeros((1, 64), np.float32))
     result = runner.invoke(app, ["bench", str(model), "--input", str(good), "--no-xnnpack", "--min-time", "0.1",
                                  "--json", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output

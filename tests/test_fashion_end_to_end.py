@@ -3,24 +3,12 @@
 import json
 
 import pytest
-from typer.testing import CliRunner
-
-from projnet.cli import app
-from projnet.config import DataConfig
-from projnet.data.fashion_mnist import locate_fashion_mnist
-
-from tests.helpers import require_system_dependency
 
 pytestmark = pytest.mark.slow
 
 
-def test_fashion_mnist_acceptance(tmp_path):
-    require_system_dependency(bool(locate_fashion_mnist(DataConfig())),
-                              "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist)")
-    out = tmp_path / "fashion"
-    result = CliRunner().invoke(app, ["train-and-export", "--dataset", "fashion_mnist", "--out", str(out),
-                                      "--quiet", "--set", "bench.min_time_s=0.3"])
-    assert result.exit_code == 0, result.output
+def test_fashion_mnist_acceptance(fashion_run):
+    out = fashion_run
     m = json.loads((out / "metrics.json").read_text())
     trainer, student, trainer_file = m["trainer"], m["student_int8"], m["trainer_float"]
     assert trainer["accuracy"] >= 0.90
@@ -29,7 +17,10 @@ def test_fashion_mnist_acceptance(tmp_path):
     assert student["size_bytes"] <= 64 * 1024 and student["size_bytes"] * 20 <= trainer_file["size_bytes"]
     assert student["agreement"] >= 0.97
     assert m["student_float"]["bit_flip_rate"] < 1e-5  # 9-term float sums: TF and TFLite agree to the bit
-    assert m["student_float"]["ops"][:4] == ["RESHAPE", "CONV_2D", "GREATER", "CAST"]
+    # RGB pixels in (export/student_input.py): the channel mean and 1/255 first, the patch bits, probabilities out
+    assert m["student_input"] == "image" and m["student_float"]["ops"][:2] == ["MEAN", "MUL"]
+    ops = m["student_float"]["ops"]
+    assert ops[ops.index("CONV_2D"):][:3] == ["CONV_2D", "GREATER", "CAST"] and ops[-1] == "SOFTMAX"
     # the plain models of the student's size, trained in the same run: the MLP is beaten
     baselines = {b["family"]: b for b in m["baselines"]}
     assert set(baselines) == {"mlp", "cnn"}

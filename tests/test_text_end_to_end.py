@@ -141,15 +141,28 @@ def test_predict_skip_empty_classifies_the_rest_and_counts_what_it_skipped(text_
 
 
 def test_predict_refuses_a_missing_or_mismatched_spec(text_run, tmp_path):
+    # alone, the model classifies with the featurizer inside its metadata, as beside its spec
     lonely = tmp_path / "m.tflite"
     lonely.write_bytes((text_run / "student_int8.tflite").read_bytes())
-    result = runner.invoke(app, ["predict", str(lonely), "hello"])
-    assert result.exit_code == 1 and "featurizer spec not found" in one_line_error(result.stderr)
+    alone = runner.invoke(app, ["predict", str(lonely), "where is my card?", "--json"])
+    beside = runner.invoke(app, ["predict", str(text_run / "student_int8.tflite"), "where is my card?", "--json"])
+    assert alone.exit_code == 0 and alone.stdout == beside.stdout and alone.stderr == ""
+    # a spec that is not the one the metadata names (SHA-256) is refused, before its labels could mislabel
     doc = json.loads((text_run / "student_int8.featurizer.json").read_text())
     doc["labels"] = ["a", "b"]
     (tmp_path / "two.json").write_text(json.dumps(doc))
     result = runner.invoke(app, ["predict", str(text_run / "student_int8.tflite"), "hi", "--spec", str(tmp_path / "two.json")])
-    assert result.exit_code == 1 and "has 77 outputs but its spec lists 2 labels" in one_line_error(result.stderr)
+    assert result.exit_code == 1 and "two.json is another featurizer than the one" in one_line_error(result.stderr)
+    # the baseline's model has no metadata: it works from the spec beside it, and says what it lacks
+    baseline = tmp_path / "baseline"
+    assert runner.invoke(app, ["baseline", "--dataset", "banking77", "--size", "64", "--out", str(baseline)]).exit_code == 0
+    plain = runner.invoke(app, ["predict", str(baseline / "baseline_int8.tflite"), "hi"])
+    assert plain.exit_code == 0 and "lacks TFLite Model Metadata" in plain.stderr
+    missing = tmp_path / "plain.tflite"
+    missing.write_bytes((baseline / "baseline_int8.tflite").read_bytes())
+    result = runner.invoke(app, ["predict", str(missing), "hi"])
+    assert result.exit_code == 1 and "featurizer spec not found" in one_line_error(result.stderr) and \
+        "it has no TFLite metadata" in result.stderr
     # another model's spec, with the same 77 labels: refused by the model's SHA-256, not used to mislabel it
     result = runner.invoke(app, ["predict", str(text_run / "student_float.tflite"), "hi",
                                  "--spec", str(text_run / "student_int8.featurizer.json")])

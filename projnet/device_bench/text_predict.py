@@ -68,6 +68,8 @@ class TextClassifier:
     input_index: int = 0
     output_index: int = 0
     output_quantization: tuple = (0.0, 0)  # (scale, zero point); scale 0: a float output
+    spec_source: str = ""  # the spec file, or the model itself when its metadata carried the featurizer
+    missing_metadata: tuple = ()  # what the model's TFLite metadata lacks (metadata_reader.missing_metadata)
 
     @classmethod
     def load(cls, model_path: str | Path, spec_file: str | Path | None = None) -> "TextClassifier":
@@ -90,7 +92,10 @@ class TextClassifier:
             interpreter.resize_tensor_input(detail["index"], [1, spec.max_ids])
             interpreter.allocate_tensors()
         out = interpreter.get_output_details()[0]  # looked up once: the details are rebuilt on every call
-        return cls(spec, interpreter, runtime, detail["index"], out["index"], tuple(out["quantization"]))
+        from projnet.device_bench.metadata_reader import missing_metadata, read_model_metadata
+
+        return cls(spec, interpreter, runtime, detail["index"], out["index"], tuple(out["quantization"]), spec_file,
+                   tuple(missing_metadata(read_model_metadata(model))))
 
     def logits(self, ids: np.ndarray) -> np.ndarray:
         """(num_classes,) float logits of one (max_ids,) id row."""

@@ -19,7 +19,7 @@ from projnet.errors import ProjnetError
 from projnet.metrics_schema import METRICS_SCHEMA_VERSION, check_metrics
 from projnet.export.converter import convert_float, require_builtin_ops
 from projnet.export.student_conversion import convert_student
-from projnet.export.student_input import IMAGE, image_calibration_rows, image_rows, image_student, student_input_kind
+from projnet.export.student_input import ShippedStudent, shipped_student
 from projnet.export.student_metadata import export_versions, labels_bytes, with_student_metadata
 from projnet.export.text_export import featurizer_parity, write_featurizer_spec
 from projnet.export.tflite_eval import expected_outputs_npz, run_tflite
@@ -69,6 +69,15 @@ def quantized_student(student: keras.Model, mode: str, representative: np.ndarra
     return convert_student(student, mode, representative)
 
 
+def shipped_student_file(shipped: ShippedStudent, mode: str, splits: DatasetSplits, config: RunConfig) -> bytes:
+    """One student .tflite as a run ships it: converted in `mode` ("float" or a quantized mode), with metadata."""
+    if mode == "float":
+        model = convert_student(shipped.model, "float")
+    else:
+        model = quantized_student(shipped.model, mode, shipped.calibration, splits)
+    return with_student_metadata(model, splits, config, shipped.kind, mode)
+
+
 def data_record(splits: DatasetSplits) -> dict:
     """What the run read and how it was split, as metrics.json and the report give it."""
     record = {"name": splits.name, "description": splits.description, "source": splits.source,
@@ -102,15 +111,13 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
     metrics["export_versions"] = export_versions()
     if splits.featurizer is not None:
         metrics["featurizer_parity"] = featurizer_parity(splits)
-    kind = student_input_kind(splits, config)
-    shipped, rows, calibration = student, (lambda x: x), representative
-    if kind == IMAGE:  # pixels in, probabilities out (export/student_input.py); the trainer keeps flat rows
-        shipped, rows = image_student(student, splits), (lambda x: image_rows(x, splits))
-        calibration = image_calibration_rows(representative, splits)
-    metrics["student_input"] = kind
+    # images: pixels in, probabilities out (export/student_input.py); the trainer keeps flat rows
+    shipped = shipped_student(student, splits, config, representative)
+    metrics["student_input"], rows = shipped.kind, shipped.rows
     jobs = [
-        (names.STUDENT_FLOAT, "student_float", lambda: convert_student(shipped, "float")),
-        (f"student_{mode}.tflite", f"student_{mode}", lambda: quantized_student(shipped, mode, calibration, splits)),
+        (names.STUDENT_FLOAT, "student_float", lambda: convert_student(shipped.model, "float")),
+        (f"student_{mode}.tflite", f"student_{mode}",
+         lambda: quantized_student(shipped.model, mode, shipped.calibration, splits)),
         (names.TRAINER_FLOAT, "trainer_float", lambda: convert_float(trainer, "trainer")),
     ]
     with progress_bar(show_progress) as progress:
@@ -120,7 +127,7 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
             model = convert()
             plain_size = len(model)
             if key.startswith("student"):  # labels, normalization and the featurizer travel inside the file
-                model = with_student_metadata(model, splits, config, kind, key.removeprefix("student_"))
+                model = with_student_metadata(model, splits, config, shipped.kind, key.removeprefix("student_"))
             atomic_write_bytes(run_dir / filename, model)
             entry = {"size_bytes": len(model), "ops": require_builtin_ops(model, filename)}
             if key.startswith("student"):

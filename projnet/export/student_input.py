@@ -17,6 +17,9 @@ digits' 0-16 counts), so its bits and its class are the student's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 
 from projnet.config import RunConfig
@@ -87,3 +90,22 @@ def image_calibration_rows(representative: np.ndarray, splits: DatasetSplits) ->
     rows = image_rows(representative, splits)
     extremes = np.stack([np.zeros_like(rows[0]), np.full_like(rows[0], WHITE)])
     return np.concatenate([rows, extremes])
+
+
+@dataclass(frozen=True)
+class ShippedStudent:
+    """The Keras model that is converted, the kind of input it takes, its calibration rows, and how a
+    split's flat rows become its inputs."""
+
+    kind: str
+    model: object  # keras.Model
+    calibration: np.ndarray
+    rows: Callable[[np.ndarray], np.ndarray]
+
+
+def shipped_student(student, splits: DatasetSplits, config: RunConfig, representative: np.ndarray) -> ShippedStudent:
+    kind = student_input_kind(splits, config)
+    if kind != IMAGE:
+        return ShippedStudent(kind, student, representative, lambda x: x)
+    return ShippedStudent(kind, image_student(student, splits), image_calibration_rows(representative, splits),
+                          lambda x: image_rows(x, splits))

@@ -32,8 +32,8 @@ def bad_files(tmp_path, digits_run):
     files = {"text": b"hello, not a model", "empty": b"", "truncated": data[: len(data) // 2]}
     for name, content in files.items():
         (tmp_path / f"{name}.tflite").write_bytes(content)
-    np.save(tmp_path / "wrong_dtype.npy", np.zeros((1, 64), np.float32))
-    np.save(tmp_path / "wrong_shape.npy", np.zeros((1, 63), np.int8))
+    np.save(tmp_path / "wrong_dtype.npy", np.zeros((1, 8, 8, 3), np.float32))
+    np.save(tmp_path / "wrong_shape.npy", np.zeros((1, 8, 8, 1), np.uint8))
     (tmp_path / "not_npy.npy").write_text("not an array")
     return tmp_path
 
@@ -51,8 +51,8 @@ def test_corrupt_or_truncated_model(bad_files, name, message):
 
 
 @pytest.mark.parametrize("npy, message", [
-    ("wrong_dtype", r"is float32[1, 64]; the model expects int8[1, 64]"),
-    ("wrong_shape", r"is int8[1, 63]; the model expects int8[1, 64]"),
+    ("wrong_dtype", r"is float32[1, 8, 8, 3]; the model expects uint8[1, 8, 8, 3]"),
+    ("wrong_shape", r"is uint8[1, 8, 8, 1]; the model expects uint8[1, 8, 8, 3]"),
     ("not_npy", "cannot read input"),
     ("missing", "cannot read input"),
 ])

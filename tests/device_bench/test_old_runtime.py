@@ -1,6 +1,7 @@
 """Every export mode of every backend on tflite-runtime 2.14 (numpy 1), the runtime many Raspberry Pi OS
 installs use, on XNNPACK and on the builtin kernels: the same class as at export on every shipped row
-(near ties excepted, device_bench/expected_outputs.py). `make test` builds the runtime's venv
+(near ties excepted, device_bench/expected_outputs.py), with the image input and the TFLite metadata
+that runs ship. `make test` builds the runtime's venv
 (.venv-tflite214); the runner files travel to it as they travel to a remote target (device_bench/payload.py).
 """
 
@@ -13,11 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projnet.config import DataConfig, ProjectionConfig, StudentConfig
-from projnet.data import load_dataset
-from projnet.device_bench.expected_outputs import expected_path
 from projnet.device_bench.payload import runner_tarball
-from projnet.registry import BACKENDS, quant_modes_for
+from tests.device_bench.shipped_students import export_every_student
 from tests.helpers import require_system_dependency
 
 OLD_RUNTIME_PYTHON = Path(__file__).parents[2] / ".venv-tflite214" / "bin" / "python"
@@ -35,38 +33,11 @@ print(json.dumps(results))
 """
 
 
-def student_for(backend: str, digits):
-    """A small student of each backend (untrained: loading and running is what is checked), and its rows."""
-    from projnet.projection.student import build_student
-
-    projection = ProjectionConfig(backend=backend, num_functions=4, bits_per_function=8,
-                                  center_inputs=BACKENDS[backend].centered)
-    if BACKENDS[backend].input_kind == "ids":
-        rows = np.random.default_rng(0).integers(-2**31, 2**31 - 1, (400, 16), dtype=np.int64).astype(np.int32)
-        rows[:, 12:] = 0  # padding, as texts shorter than max_ids have
-        return build_student(16, 10, projection, StudentConfig(hidden=[16], token_dim=8)), rows
-    settings = StudentConfig(hidden=[] if backend == "patch" else [16], conv_filters=[8] if backend == "patch" else [])
-    center = digits.x_train.mean(axis=0) if projection.center_inputs else None
-    return build_student(64, 10, projection, settings, center, digits.image_shape), digits.x_test
-
-
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    from projnet.export.student_conversion import convert_student
-    from projnet.export.tflite_eval import expected_outputs_npz
-
-    digits = load_dataset(DataConfig())
+    """Every backend in every mode as a run ships it: image input, metadata (shipped_students.py)."""
     folder = tmp_path_factory.mktemp("old-runtime")
-    models = []
-    for backend in BACKENDS:
-        student, rows = student_for(backend, digits)
-        for mode in ["float"] + [m for m in quant_modes_for(backend) if m != "qat"]:  # qat's file is int8's kind
-            model = convert_student(student, mode, rows[:200])
-            path = folder / f"{backend}_{mode}.tflite"
-            path.write_bytes(model)
-            expected_path(path).write_bytes(expected_outputs_npz(model, rows))
-            models.append(path)
-    return folder, models
+    return folder, export_every_student(folder)
 
 
 def test_every_backend_and_mode_runs_on_tflite_runtime_2_14(exported, tmp_path):

@@ -47,12 +47,12 @@ def test_subprocess_figures(digits_run):
 
 def test_input_from_npy(digits_run, tmp_path):
     good = tmp_path / "x.npy"
-    np.save(good, np.zeros((1, 64), np.int8))
+    np.save(good, np.zeros((1, 8, 8, 3), np.uint8))  # the digits student takes RGB pixels
     result = run_benchmark(digits_run / "student_int8.tflite", FAST, str(good))
     assert result["runs"] >= FAST.min_runs
     bad = tmp_path / "bad.npy"
     np.save(bad, np.zeros((1, 64), np.float32))
-    with pytest.raises(ProjnetError, match=r"input .*bad.npy is float32\[1, 64\]; the model expects int8\[1, 64\]"):
+    with pytest.raises(ProjnetError, match=r"input .*bad.npy is float32\[1, 64\]; the model expects uint8\[1, 8, 8, 3\]"):
         run_benchmark(digits_run / "student_int8.tflite", FAST, str(bad))
 
 

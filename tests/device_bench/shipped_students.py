@@ -1,0 +1,66 @@
+"""Small students of every backend, exported in every mode exactly as a run ships them (image input where
+the data allows, TFLite metadata, expected outputs), for the tests that load them in other runtimes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from projnet.config import DataConfig, ExportConfig, ProjectionConfig, RunConfig, StudentConfig
+from projnet.data import load_dataset
+from projnet.device_bench.expected_outputs import expected_path
+from projnet.registry import BACKENDS, quant_modes_for
+
+WORDS = ["card", "lost", "rate", "fee", "top", "up", "pin", "cash", "atm", "refund", "transfer", "limit"]
+
+
+def text_csv(path: Path) -> Path:
+    """A three-intent text CSV of generated sentences: real featurizer ids and a real spec."""
+    rng = np.random.default_rng(0)
+    rows = ["text,label"]
+    for i in range(150):
+        label = i % 3
+        words = rng.choice(WORDS[label * 4:label * 4 + 4], 3).tolist() + rng.choice(WORDS, 2).tolist()
+        rows.append(f"{' '.join(words)},intent_{label}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def student_for(backend: str, splits):
+    """An untrained student of `backend` for `splits` (loading and running are what is checked)."""
+    from projnet.projection.student import build_student
+
+    projection = ProjectionConfig(backend=backend, num_functions=4, bits_per_function=8,
+                                  center_inputs=BACKENDS[backend].centered)
+    if BACKENDS[backend].input_kind == "ids":
+        return build_student(splits.num_features, splits.num_classes, projection,
+                             StudentConfig(hidden=[16], token_dim=8)), projection
+    settings = StudentConfig(hidden=[] if backend == "patch" else [16], conv_filters=[8] if backend == "patch" else [])
+    center = splits.x_train.mean(axis=0) if projection.center_inputs else None
+    return build_student(splits.num_features, splits.num_classes, projection, settings, center,
+                         splits.image_shape), projection
+
+
+def export_every_student(folder: Path) -> list[Path]:
+    """MODEL.tflite with MODEL.expected.npz for every backend x every mode but qat (its file is int8's kind):
+    digits for the dense backends (image input where it applies), a generated text CSV for the ids ones."""
+    from projnet.export.export_run import shipped_student_file
+    from projnet.export.student_input import shipped_student
+    from projnet.export.tflite_eval import expected_outputs_npz
+
+    digits = load_dataset(DataConfig())
+    text = load_dataset(DataConfig(dataset=f"csv:{text_csv(folder / 'intents.csv')}"))
+    models = []
+    for backend in BACKENDS:
+        splits = text if BACKENDS[backend].input_kind == "ids" else digits
+        student, projection = student_for(backend, splits)
+        for mode in ["float"] + [m for m in quant_modes_for(backend) if m != "qat"]:
+            config = RunConfig(projection=projection, export=ExportConfig(quant=mode if mode != "float" else "int8"))
+            shipped = shipped_student(student, splits, config, splits.x_train[:200])
+            model = shipped_student_file(shipped, mode, splits, config)
+            path = folder / f"{backend}_{mode}.tflite"
+            path.write_bytes(model)
+            expected_path(path).write_bytes(expected_outputs_npz(model, shipped.rows(splits.x_test)))
+            models.append(path)
+    return models
