@@ -210,7 +210,7 @@ def test_bench_input_and_xnnpack_options(digits_run, tmp_path):
     assert record["xnnpack"] is False
     result = runner.invoke(app, ["bench", str(model), "--input", str(bad), "--min-time", "0.1"])
     assert result.exit_code == 1
-    assert "is float32[1, 65]; the model expects float32[1, 64]" in one_line_error(result.stderr)
+    assert "is float32[1, 64]; the model expects float32[1, 8, 8, 3]" in one_line_error(result.stderr)
 
 
 def test_version_flag_prints_the_package_version():

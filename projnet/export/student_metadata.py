@@ -49,10 +49,10 @@ def _quantization(tensor: dict) -> str:
 def _input(splits: DatasetSplits, kind: str, tensor: dict) -> tuple[TensorDescription, dict[str, bytes]]:
     height, width, channels = splits.image_shape
     if kind == IMAGE:
-        gray = "grayscale data: the graph averages the three channels; " if channels == 1 else ""
+        gray = "grayscale data: the graph reads the first channel (grey in R, G and B); " if channels == 1 else ""
         return TensorDescription(
             "pixels", f"RGB image {width}x{height}, pixel values 0-255 ({tensor['dtype']}); {gray}the graph scales "
-                      f"them by 1/{splits.pixel_max:g}", image_color_space=COLOR_RGB, image_size=(width, height),
+                      f"them by 1/255", image_color_space=COLOR_RGB, image_size=(width, height),
             mean=(0.0,) * 3, std=(1.0,) * 3, minimum=(0.0,) * 3, maximum=(WHITE,) * 3), {}
     if kind == IDS:
         digest = featurizer_sha256(splits.featurizer)

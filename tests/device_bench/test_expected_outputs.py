@@ -19,7 +19,7 @@ def test_export_ships_1000_rows_in_the_models_own_input_dtype(digits_run):
         inputs, outputs = npz["inputs"], npz["outputs"]
         unit = float(npz["output_unit"])
     # uint8 RGB pixels, as the device feeds them; float32 probabilities out of an int8 softmax (steps of 1/256)
-    assert inputs.dtype == np.uint8 and inputs.shape == (1000, 8, 8, 3) and inputs.max() == 16
+    assert inputs.dtype == np.uint8 and inputs.shape == (1000, 8, 8, 3) and inputs.max() == 255
     assert outputs.dtype == np.float32 and outputs.shape == (1000, 10) and unit == 1 / 256
     with np.load(expected_path(digits_run / "student_float.tflite")) as npz:
         assert npz["inputs"].dtype == np.float32 and npz["inputs"].shape == (1000, 8, 8, 3)

@@ -118,7 +118,7 @@ def test_metadata_displayer_lists_labels_normalization_and_featurizer(every_stud
             assert spec["description"].endswith(f"sha256 {digest}") and json.loads(files["featurizer.json"])["labels"]
             continue
         options = tensor["process_units"][0]["options"]
-        if path.name.startswith("lsh"):  # flat rows of pixel / 16 (LSH_PROJECTION takes no image)
+        if path.name.startswith(("lsh", "structured")):  # flat rows of pixel / 16 (student_input.py says why)
             assert tensor["name"] == "features" and options == {"mean": [0.0], "std": [16.0]}
         else:  # RGB pixels 0-255, scaled inside the graph
             assert tensor["name"] == "pixels" and options == {"mean": [0.0] * 3, "std": [1.0] * 3}
