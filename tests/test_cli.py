@@ -23,7 +23,9 @@ def test_inspect_and_json(digits_run, tmp_path):
     out = tmp_path / "inspect.json"
     result = runner.invoke(app, ["inspect", str(digits_run / "student_int8.tflite"), "--json", str(out)])
     assert result.exit_code == 0, result.output
-    assert "FULLY_CONNECTED x3" in result.stdout and "int8" in result.stdout
+    shown = " ".join(result.stdout.split())  # rich wraps at the terminal's width
+    assert "FULLY_CONNECTED x3" in shown and "uint8" in shown
+    assert "metadata: projnet dense student: digits" in shown and "labels (10): 0, 1, 2, 3, 4, ..." in shown
     assert json.loads(out.read_text())["op_counts"]["GREATER"] == 1
     info = json.loads(out.read_text())
     assert info["min_runtime_version"] == "1.14.0" and "min_runtime_version: 1.14.0" in result.stdout

@@ -47,8 +47,17 @@ def describe_model(path: str | Path) -> dict:
         "model_metadata": None if found is None else {
             **{k: v for k, v in found.items() if k != "files"},
             "files": {name: len(content) for name, content in found["files"].items()}},
-        "labels": _labels(found), "missing_metadata": missing_metadata(found),
+        "labels": _labels(found), "missing_metadata": missing_metadata(found) + _labels_mismatch(found, outputs),
     }
+
+
+def _labels_mismatch(found: dict | None, outputs: list[dict]) -> list[str]:
+    """A labels file whose names do not match the output's width would mislabel every answer."""
+    labels = _labels(found)
+    width = outputs[0]["shape"][-1] if outputs and outputs[0]["shape"] else None
+    if labels and width is not None and len(labels) != width:
+        return [f"labels that match the output (labels.txt names {len(labels)} classes, the output has {width})"]
+    return []
 
 
 def _labels(found: dict | None) -> list[str]:

@@ -5,13 +5,18 @@ is a [1, H, W, 3] RGB image (uint8 for quantized models) and whose output is uin
 they refuse projnet's training form, flat [1, H*W*C] rows of int8-quantized [0, 1] values and int8
 logits. So an image student is exported inside a wrapper:
 
-    pixels [1, H, W, 3] -> (grayscale data: the first channel) -> / 255 -> flat row -> the trained student -> softmax -> probabilities [1, classes]
+    image [1, H, W, 3] -> (grayscale data: the first channel) -> flat row -> the trained student
+        -> softmax -> probabilities [1, classes]
 
-For int8 the input is uint8 with scale 1 and zero point 0, so a uint8 value is the pixel itself (the
-calibration set holds a black and a white image to pin that range), and the output is float32 (one
-DEQUANTIZE of the int8 softmax). Every other mode takes float32 pixels 0-255. The wrapper adds no
-weights and no rounding: in int8 the row it builds is, value for value, the flat int8 student's input
-(digits' 0-16 counts arrive as 8-bit grey), so its bits and its class are that student's.
+The image holds pixel / 255. For int8 the input is uint8 with scale 1/255 and zero point 0, so a
+uint8 value is the pixel itself (the calibration set holds a black and a white image to pin that
+range), and the graph's first op only shifts the zero point to the flat student's int8 (-128): no
+multiplier, nothing rounded, the same on every runtime. An in-graph x / 255 was tried first: its MUL
+rounds, and tflite-runtime 2.14 rounded it otherwise than LiteRT on digits' rows (measured). The
+output is float32 (one DEQUANTIZE of the int8 softmax). The other modes take float32 pixel / 255;
+the metadata's normalization (mean 0, std 255) tells MediaPipe so. The int8 row is, value for value,
+the flat int8 student's input (digits' 0-16 counts arrive as 8-bit grey), so its bits and its class
+are that student's.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from projnet.data.splits import DatasetSplits
 from projnet.errors import UsageError
 
 IMAGE, FEATURES, IDS = "image", "features", "ids"
-WHITE = 255.0  # the largest uint8 pixel: the image input's range is always 0-255
+WHITE = 255.0  # the largest uint8 pixel: the image input is pixel / 255
 
 
 def why_not_an_image_input(splits: DatasetSplits, config: RunConfig) -> str | None:
@@ -40,9 +45,6 @@ def why_not_an_image_input(splits: DatasetSplits, config: RunConfig) -> str | No
         return f"{splits.name}'s pixels are not integers (a float array), so no uint8 image holds them exactly"
     if channels not in (1, 3):
         return f"{splits.name}'s images have {channels} channels; an image input takes 1 (grayscale) or 3 (RGB)"
-    if config.projection.backend == "structured":  # measured: its int8 file with an image input gives another
-        # class on 8% of untrained students' rows on tflite-runtime 2.14 than on LiteRT 2.3 (cause not found yet)
-        return "projection.backend=structured's int8 image graph is not yet the same on every runtime"
     if backend(config.projection.backend).export_route != "converter":
         return f"projection.backend={config.projection.backend} writes its graph by hand around flat bits"
     if config.export.quant == "qat":
@@ -72,28 +74,28 @@ def image_student(student, splits: DatasetSplits):
     # grayscale data reads the first channel: MediaPipe replicates grey into R, G and B, and a slice is exact
     # on every runtime (an int8 MEAN rounds differently on tflite-runtime 2.14, measured)
     x = pixels if channels == 3 else pixels[..., :1]
-    # always 1/255, a multiplier of exactly 1 between the uint8 input and the int8 [0, 1] row: no rounding in
-    # the graph (digits' 1/16 rounded its ties one way on tflite-runtime 2.14 and another on LiteRT, measured)
-    x = keras.layers.Rescaling(1.0 / WHITE, name="to_unit_range")(x)
     x = keras.ops.reshape(x, (-1, height * width * channels))  # a constant shape: one RESHAPE op, no SHAPE/PACK
     probabilities = keras.layers.Softmax(name="probabilities")(student(x))
     return keras.Model(pixels, probabilities, name=f"{student.name}_image")
 
 
 def image_rows(x: np.ndarray, splits: DatasetSplits) -> np.ndarray:
-    """Flat [0, 1] rows -> the 8-bit RGB pixels the image student takes, float32 integers. For 8-bit data they
-    are the source's pixels; digits' 0-16 counts become round(count * 255 / 16), the value the flat int8
-    student's input quantization gives them too."""
+    """Flat [0, 1] rows -> the RGB images the image student takes, float32 in [0, 1]: quantized for the int8
+    file (scale 1/255) they are the 8-bit pixels, and digits' 0-16 counts round(count * 255 / 16), as the
+    flat int8 student's input quantization gives them too."""
     height, width, channels = splits.image_shape
-    pixels = np.round(x.reshape(len(x), height, width, channels) * WHITE).astype(np.float32)
+    pixels = x.reshape(len(x), height, width, channels).astype(np.float32)
     return np.repeat(pixels, 3, axis=3) if channels == 1 else pixels
 
 
 def image_calibration_rows(representative: np.ndarray, splits: DatasetSplits) -> np.ndarray:
-    """The calibration pixels, plus one black and one white image: the uint8 input then has scale 1, zero
-    point 0 (a uint8 value is the pixel), whatever the data set's brightest pixel."""
+    """The calibration images, plus a black and a white image when they lack a 0 or a 255 pixel: the uint8
+    input then has scale 1/255, zero point 0 (a uint8 value is the pixel). When the rows span the range
+    already (digits, Fashion-MNIST), calibration is the flat student's, range for range."""
     rows = image_rows(representative, splits)
-    extremes = np.stack([np.zeros_like(rows[0]), np.full_like(rows[0], WHITE)])
+    if rows.min() == 0.0 and rows.max() == 1.0:
+        return rows
+    extremes = np.stack([np.zeros_like(rows[0]), np.ones_like(rows[0])])
     return np.concatenate([rows, extremes])
 
 

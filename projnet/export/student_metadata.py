@@ -49,11 +49,13 @@ def _quantization(tensor: dict) -> str:
 def _input(splits: DatasetSplits, kind: str, tensor: dict) -> tuple[TensorDescription, dict[str, bytes]]:
     height, width, channels = splits.image_shape
     if kind == IMAGE:
-        gray = "grayscale data: the graph reads the first channel (grey in R, G and B); " if channels == 1 else ""
+        gray = "; grayscale data: the graph reads the first channel (grey in R, G and B)" if channels == 1 else ""
+        given = "uint8 pixels 0-255 (quantization scale 1/255)" if tensor["dtype"] == "uint8" else \
+            "float32 pixel / 255"
         return TensorDescription(
-            "pixels", f"RGB image {width}x{height}, pixel values 0-255 ({tensor['dtype']}); {gray}the graph scales "
-                      f"them by 1/255", image_color_space=COLOR_RGB, image_size=(width, height),
-            mean=(0.0,) * 3, std=(1.0,) * 3, minimum=(0.0,) * 3, maximum=(WHITE,) * 3), {}
+            "pixels", f"RGB image {width}x{height}, {given}{gray}", image_color_space=COLOR_RGB,
+            image_size=(width, height), mean=(0.0,) * 3, std=(WHITE,) * 3, minimum=(0.0,) * 3,
+            maximum=(WHITE,) * 3), {}
     if kind == IDS:
         digest = featurizer_sha256(splits.featurizer)
         spec = AssociatedFile(FEATURIZER_FILE, f"projnet text featurizer spec (text -> ids); {FEATURIZER_SHA_PREFIX}"

@@ -27,6 +27,23 @@ def text_csv(path: Path) -> Path:
     return path
 
 
+def fashion_style_npz(path: Path) -> Path:
+    """28x28 uint8 images of 10 classes (a bright bar at a class's height on noise), official test split
+    included: the Fashion-MNIST shape without the download, so the image input is 28x28 as there."""
+    rng = np.random.default_rng(1)
+
+    def images(n):
+        y = rng.integers(0, 10, n)
+        x = rng.integers(0, 90, (n, 28, 28)).astype(np.uint8)
+        for i, label in enumerate(y):
+            x[i, 2 + 2 * label:4 + 2 * label, 3:25] = 255
+        return x, y
+
+    (x, y), (x_test, y_test) = images(600), images(200)
+    np.savez(path, x_train=x, y_train=y, x_test=x_test, y_test=y_test)
+    return path
+
+
 def student_for(backend: str, splits):
     """An untrained student of `backend` for `splits` (loading and running are what is checked)."""
     from projnet.projection.student import build_student
@@ -44,22 +61,25 @@ def student_for(backend: str, splits):
 
 def export_every_student(folder: Path) -> list[Path]:
     """MODEL.tflite with MODEL.expected.npz for every backend x every mode but qat (its file is int8's kind):
-    digits for the dense backends (image input where it applies), a generated text CSV for the ids ones."""
+    digits for the dense backends (image input where it applies), a generated text CSV for the ids ones,
+    and 28x28 images for dense and patch (fashion_style_*)."""
     from projnet.export.export_run import shipped_student_file
     from projnet.export.student_input import shipped_student
     from projnet.export.tflite_eval import expected_outputs_npz
 
     digits = load_dataset(DataConfig())
+    fashion_style = load_dataset(DataConfig(dataset=f"npz:{fashion_style_npz(folder / 'fashion_style.npz')}"))
     text = load_dataset(DataConfig(dataset=f"csv:{text_csv(folder / 'intents.csv')}"))
+    cases = [(backend, text if BACKENDS[backend].input_kind == "ids" else digits, "") for backend in BACKENDS]
+    cases += [(backend, fashion_style, "fashion_style_") for backend in ("dense", "patch")]  # 28x28 image inputs
     models = []
-    for backend in BACKENDS:
-        splits = text if BACKENDS[backend].input_kind == "ids" else digits
+    for backend, splits, prefix in cases:
         student, projection = student_for(backend, splits)
         for mode in ["float"] + [m for m in quant_modes_for(backend) if m != "qat"]:
             config = RunConfig(projection=projection, export=ExportConfig(quant=mode if mode != "float" else "int8"))
             shipped = shipped_student(student, splits, config, splits.x_train[:200])
             model = shipped_student_file(shipped, mode, splits, config)
-            path = folder / f"{backend}_{mode}.tflite"
+            path = folder / f"{prefix}{backend}_{mode}.tflite"
             path.write_bytes(model)
             expected_path(path).write_bytes(expected_outputs_npz(model, shipped.rows(splits.x_test)))
             models.append(path)

@@ -22,7 +22,7 @@ def test_export_ships_1000_rows_in_the_models_own_input_dtype(digits_run):
     assert inputs.dtype == np.uint8 and inputs.shape == (1000, 8, 8, 3) and inputs.max() == 255
     assert outputs.dtype == np.float32 and outputs.shape == (1000, 10) and unit == 1 / 256
     with np.load(expected_path(digits_run / "student_float.tflite")) as npz:
-        assert npz["inputs"].dtype == np.float32 and npz["inputs"].shape == (1000, 8, 8, 3)
+        assert npz["inputs"].dtype == np.float32 and npz["inputs"].shape == (1000, 8, 8, 3) and npz["inputs"].max() == 1
         assert float(npz["output_unit"]) == 0.0
 
 

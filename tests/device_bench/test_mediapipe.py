@@ -74,9 +74,9 @@ def test_mediapipe_image_classifier_runs_the_image_student_alone(fashion_run, tm
     require_mediapipe()
     splits = load_dataset(DataConfig(dataset="fashion_mnist"))
     model = fashion_run / "student_int8.tflite"
-    pixels = image_rows(splits.x_test[:200], splits)
+    pixels = image_rows(splits.x_test[:200], splits)  # pixel / 255
     pngs = []
-    for i, image in enumerate(pixels.astype(np.uint8)):
+    for i, image in enumerate(np.round(pixels * 255).astype(np.uint8)):
         pngs.append(tmp_path / f"{i:03d}.png")
         Image.fromarray(image, "RGB").save(pngs[-1])
     ours = run_tflite(model.read_bytes(), pixels)
@@ -108,6 +108,9 @@ def test_metadata_displayer_lists_labels_normalization_and_featurizer(every_stud
         text = path.name.split("_")[0] in ("hashed", "token")
         assert files["labels.txt"].splitlines() == (["intent_0", "intent_1", "intent_2"] if text else
                                                     [str(i) for i in range(10)]), path.name
+        if not text and tensor["name"] == "pixels":
+            size = [28, 28] if path.name.startswith("fashion_style") else [8, 8]
+            assert list(tensor["content"]["content_properties"]["default_size"].values()) == size
         assert metadata["min_parser_version"] == "1.0.0" and metadata["author"] and metadata["license"]
         ours = read_model_metadata(path.read_bytes())  # projnet's reader sees what MediaPipe's sees
         assert [t["name"] for t in ours["inputs"]] == [tensor["name"]] and set(ours["files"]) == set(files)
@@ -118,8 +121,8 @@ def test_metadata_displayer_lists_labels_normalization_and_featurizer(every_stud
             assert spec["description"].endswith(f"sha256 {digest}") and json.loads(files["featurizer.json"])["labels"]
             continue
         options = tensor["process_units"][0]["options"]
-        if path.name.startswith(("lsh", "structured")):  # flat rows of pixel / 16 (student_input.py says why)
+        if path.name.startswith("lsh"):  # flat rows of pixel / 16 (LSH_PROJECTION takes no image)
             assert tensor["name"] == "features" and options == {"mean": [0.0], "std": [16.0]}
         else:  # RGB pixels 0-255, scaled inside the graph
-            assert tensor["name"] == "pixels" and options == {"mean": [0.0] * 3, "std": [1.0] * 3}
+            assert tensor["name"] == "pixels" and options == {"mean": [0.0] * 3, "std": [255.0] * 3}
             assert tensor["content"]["content_properties"]["color_space"] == "RGB"

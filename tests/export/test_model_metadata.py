@@ -93,3 +93,15 @@ def test_image_input_on_a_table_is_refused_before_the_run_directory(tmp_path):
     assert result.exit_code == 2 and not out.exists()
     assert "export.student_input=image cannot be: " in one_line_error(result.stderr)
     assert "rows are features, not images" in result.stderr
+
+
+def test_inspect_names_labels_that_do_not_match_the_output(plain_model, tmp_path):
+    from projnet.device_bench.inspect_model import describe_model
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(with_metadata(plain_model, description(), {"labels.txt": b"a\nb\n"}))  # 2 names, 3 outputs
+    info = describe_model(model)
+    assert info["labels"] == ["a", "b"]
+    assert info["missing_metadata"] == ["labels that match the output (labels.txt names 2 classes, the output has 3)"]
+    result = CliRunner().invoke(app, ["inspect", str(model)])
+    assert result.exit_code == 0 and "labels.txt names 2 classes, the output has 3" in " ".join(result.stdout.split())
