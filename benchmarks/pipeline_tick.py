@@ -36,7 +36,8 @@ def main() -> None:
     from projnet.data.streams import training_stream
     from projnet.projection.student import build_student
     from projnet.trainer.pipeline_bench import BenchSpec, _run_config
-    from projnet.trainer.pipeline_training import assemble_engine, tick_updates
+    from projnet.trainer.pipeline_training import assemble_engine
+    from projnet.trainer.schedule import TickUpdates
 
     spec = BenchSpec(engine=args.engine, stages=args.stages, batch_size=args.batch,
                      trainer_hidden=[int(h) for h in args.hidden.split("x")], serial_devices=not args.free_devices)
@@ -51,7 +52,7 @@ def main() -> None:
     started = time.perf_counter()
     batches = [next(stream) for _ in range(total)]
     render_ms = (time.perf_counter() - started) / total * 1e3
-    updates = tick_updates(args.engine, args.stages, total, 1)
+    updates = TickUpdates(args.engine, args.stages, total, 1)
     buffers, samples = engine.initial_buffers(), []
     for t, (x, y, ident, clip) in enumerate(batches):
         started = time.perf_counter()

@@ -29,7 +29,7 @@ from projnet.trainer.epoch_driver import Checkpointing, StepOutcome, TrainingHis
 from projnet.trainer.fused_adam import FusedAdam
 from projnet.trainer.joint_training import accuracy
 from projnet.trainer.pipeline_engines import EngineParts, PipelineEngine, build_synthetic_models
-from projnet.trainer.schedule import pipeline_schedule
+from projnet.trainer.schedule import TickUpdates
 from projnet.trainer.stages import StagedTrainer, build_staged_trainer
 
 
@@ -49,15 +49,6 @@ class PipelineRun:
                 "variable_devices": [stage.variables[0].value.device for stage in self.staged.stages],
                 "block_ranges": self.staged.block_ranges, "stage_multiply_adds": self.staged.stage_costs,
                 "samples_per_s": self.samples_per_s}
-
-
-def tick_updates(engine: str, stages: int, ticks: int, update_every: int) -> list[tuple[bool, ...]]:
-    """The schedule's update flags, one tuple per tick: which stages apply their update at its end."""
-    flags = [[False] * stages for _ in range(ticks)]
-    for slot in pipeline_schedule(engine, stages, ticks, update_every):
-        for k, work in enumerate(slot.work):
-            flags[slot.tick][k] = flags[slot.tick][k] or work.update
-    return [tuple(f) for f in flags]
 
 
 def _optimizer(rate: float, total_updates: int, schedule: str, device: str | None, variables):
@@ -174,7 +165,7 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
         raise ProjnetError(f"train.batch_size={train.batch_size} is larger than the training split "
                            f"({len(splits.x_train)} rows)")
     total_ticks = train.epochs * ticks_per_epoch
-    updates = tick_updates(pipeline.engine, K, total_ticks, pipeline.update_every)
+    updates = TickUpdates(pipeline.engine, K, total_ticks, pipeline.update_every)  # per tick, when asked
     engine, groups = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,
                                      devices, total_ticks)
     staged = engine.parts.staged

@@ -24,6 +24,7 @@ at the end of every `update_every`-th tick in which it has received one.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from projnet.registry import SIMULATED_ENGINES
@@ -67,71 +68,103 @@ def _valid(sample: int, ticks: int) -> int | None:
     return sample if 0 <= sample < ticks else None
 
 
-def _with_updates(slots: list[Slot], stages: int, update_every: int) -> list[Slot]:
-    """Mark each stage's update at the end of every `update_every`-th tick once it has a gradient.
-
-    The mark goes on the stage's last backward in that tick, or on the tick's last slot when the
-    gradient came in an earlier tick of the cycle.
-    """
+def _mark_updates(slots: list[Slot], flags: tuple[bool, ...]) -> list[Slot]:
+    """One tick's slots with stage k's update marked where `flags[k]`: on its last backward in the tick, or
+    on the tick's last slot when its gradient came in an earlier tick of the cycle."""
     marked = [list(slot.work) for slot in slots]
-    by_tick: dict[int, list[int]] = {}  # one pass: the run's schedule is built before its first tick
-    for i, slot in enumerate(slots):
-        by_tick.setdefault(slot.tick, []).append(i)
-    pending = [False] * stages
-    for t in sorted(by_tick):
-        in_tick = by_tick[t]
-        for k in range(stages):
-            backwards = [i for i in in_tick if slots[i].work[k].backward is not None]
-            pending[k] = pending[k] or bool(backwards)
-            if pending[k] and (t + 1) % update_every == 0:
-                i = (backwards or in_tick)[-1]
-                marked[i][k] = dataclasses.replace(marked[i][k], update=True)
-                pending[k] = False
+    for k, update in enumerate(flags):
+        if update:
+            backwards = [i for i, slot in enumerate(slots) if slot.work[k].backward is not None]
+            i = (backwards or [len(slots) - 1])[-1]
+            marked[i][k] = dataclasses.replace(marked[i][k], update=True)
     return [Slot(s.tick, tuple(w)) for s, w in zip(slots, marked)]
+
+
+def tick_slots(engine: str, stages: int, ticks: int, t: int, micro_batches: int = 4) -> list[Slot]:
+    """The slots of tick `t` of a `ticks`-tick run, without update marks."""
+    K = stages
+    if engine == "bp":
+        forward = [Slot(t, tuple(StageWork(forward=t) if k == j else StageWork() for k in range(K))) for j in range(K)]
+        return forward + [Slot(t, tuple(StageWork(backward=t, jacobian_at=t) if k == j else StageWork()
+                                        for k in range(K))) for j in reversed(range(K))]
+    if engine == "sideways":
+        work = []
+        for k in range(K):
+            grad = _valid(t - 2 * (K - 1) + k, ticks)
+            work.append(StageWork(forward=_valid(t - k, ticks), backward=grad,
+                                  jacobian_at=None if grad is None else t - k))
+        return [Slot(t, tuple(work))]
+    if engine == "dni":
+        work = []
+        for k in range(K):
+            sample = _valid(t - k, ticks)
+            fit = _valid(t - k - 2, ticks) if k < K - 1 else None
+            work.append(StageWork(forward=sample, backward=sample, jacobian_at=sample, synthetic_fit=fit))
+        return [Slot(t, tuple(work))]
+    M = micro_batches  # gpipe: micro-batch m of tick t is sample t * M + m
+    forward = [Slot(t, tuple(StageWork(forward=t * M + s - k) if 0 <= s - k < M else StageWork() for k in range(K)))
+               for s in range(M + K - 1)]
+    return forward + [Slot(t, tuple(StageWork(backward=t * M + m, jacobian_at=t * M + m)
+                                    if 0 <= (m := s - (K - 1 - k)) < M else StageWork() for k in range(K)))
+                      for s in range(M + K - 1)]
 
 
 def pipeline_schedule(engine: str, stages: int, ticks: int, update_every: int = 1,
                       micro_batches: int = 4) -> list[Slot]:
-    """Every slot of `ticks` ticks of `engine` on `stages` stages, in order."""
+    """Every slot of `ticks` ticks of `engine` on `stages` stages, in order (linear in the ticks; a run asks
+    for its ticks one at a time instead: TickUpdates)."""
     if engine not in SIMULATED_ENGINES:
         raise ValueError(f"unknown engine. Received: engine={engine!r}")
     if stages < 1 or ticks < 0 or update_every < 1 or micro_batches < 1:
         raise ValueError(f"stages, update_every and micro_batches must be >= 1 and ticks >= 0. Received: "
                          f"stages={stages}, ticks={ticks}, update_every={update_every}, "
                          f"micro_batches={micro_batches}")
-    K = stages
     slots: list[Slot] = []
     for t in range(ticks):
-        if engine == "bp":
-            for j in range(K):
-                slots.append(Slot(t, tuple(StageWork(forward=t) if k == j else StageWork() for k in range(K))))
-            for j in reversed(range(K)):
-                slots.append(Slot(t, tuple(StageWork(backward=t, jacobian_at=t) if k == j else StageWork()
-                                           for k in range(K))))
-        elif engine == "sideways":
-            work = []
-            for k in range(K):
-                grad = _valid(t - 2 * (K - 1) + k, ticks)
-                work.append(StageWork(forward=_valid(t - k, ticks), backward=grad,
-                                      jacobian_at=None if grad is None else t - k))
-            slots.append(Slot(t, tuple(work)))
-        elif engine == "dni":
-            work = []
-            for k in range(K):
-                sample = _valid(t - k, ticks)
-                fit = _valid(t - k - 2, ticks) if k < K - 1 else None
-                work.append(StageWork(forward=sample, backward=sample, jacobian_at=sample, synthetic_fit=fit))
-            slots.append(Slot(t, tuple(work)))
-        else:  # gpipe: micro-batch m of tick t is sample t * M + m
-            M = micro_batches
-            for s in range(M + K - 1):
-                slots.append(Slot(t, tuple(StageWork(forward=t * M + s - k) if 0 <= s - k < M else StageWork()
-                                           for k in range(K))))
-            for s in range(M + K - 1):
-                slots.append(Slot(t, tuple(
-                    StageWork(backward=t * M + m, jacobian_at=t * M + m) if 0 <= (m := s - (K - 1 - k)) < M
-                    else StageWork() for k in range(K))))
-    return _with_updates(slots, K, update_every)
+        slots += _mark_updates(tick_slots(engine, stages, ticks, t, micro_batches),
+                               updates_at(engine, stages, ticks, t, update_every))
+    return slots
+
+
+def _has_backward(engine: str, stages: int, ticks: int, t: int, k: int) -> bool:
+    """Whether stage k sends a gradient back (and so has one to apply) in tick t: the closed form of each
+    engine's backward cells, so that update flags need no table of the run."""
+    if not 0 <= t < ticks:
+        return False
+    if engine == "sideways":
+        return 0 <= t - 2 * (stages - 1) + k < ticks
+    if engine == "dni":
+        return t - k >= 0
+    return True  # bp and gpipe: every stage sends back every tick's samples
+
+
+def updates_at(engine: str, stages: int, ticks: int, t: int, update_every: int = 1) -> tuple[bool, ...]:
+    """Which stages apply their update at the end of tick `t`, in O(stages x update_every).
+
+    A stage updates at the end of every `update_every`-th tick if it received a gradient in that cycle:
+    a gradient of an earlier cycle was applied at that cycle's end, so only this cycle's ticks count.
+    """
+    if (t + 1) % update_every:
+        return (False,) * stages
+    cycle = range(t - update_every + 1, t + 1)
+    return tuple(any(_has_backward(engine, stages, ticks, s, k) for s in cycle) for k in range(stages))
+
+
+class TickUpdates(Sequence):
+    """The update flags of every tick of a run, computed when asked: nothing is built before the first tick."""
+
+    def __init__(self, engine: str, stages: int, ticks: int, update_every: int = 1):
+        self.engine, self.stages, self.ticks, self.update_every = engine, stages, ticks, update_every
+
+    def __len__(self) -> int:
+        return self.ticks
+
+    def __getitem__(self, t):
+        if isinstance(t, slice):
+            return [self[i] for i in range(*t.indices(self.ticks))]
+        if not 0 <= t < self.ticks:
+            raise IndexError(f"tick {t} of {self.ticks}")
+        return updates_at(self.engine, self.stages, self.ticks, t, self.update_every)
 
 
 def schedule_table(slots: list[Slot]) -> list[list[str]]:

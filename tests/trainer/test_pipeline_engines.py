@@ -10,7 +10,8 @@ from projnet.data import DatasetSplits, load_dataset
 from projnet.config import DataConfig
 from projnet.data.streams import training_stream
 from projnet.projection.student import build_student
-from projnet.trainer.pipeline_training import assemble_engine, tick_updates, train_pipelined
+from projnet.trainer.pipeline_training import assemble_engine, train_pipelined
+from projnet.trainer.schedule import TickUpdates
 from projnet.trainer.joint_training import accuracy
 
 CPUS = ["/CPU:0", "/CPU:1", "/CPU:2", "/CPU:3"]
@@ -47,7 +48,7 @@ def _run(config: RunConfig, digits, ticks: int, apply: bool = True):
     """Walk `ticks` ticks of the schedule; returns the engine, the student and every tick's figures."""
     engine, student = _engine(config, digits, ticks)
     t = config.pipeline
-    updates = tick_updates(t.engine, t.stages, ticks, t.update_every)
+    updates = TickUpdates(t.engine, t.stages, ticks, t.update_every)
     buffers, seen = engine.initial_buffers(), []
     for tick, (x, y, ident, clip) in enumerate(_batches(digits, ticks)):
         flags = updates[tick] if apply else (False,) * t.stages

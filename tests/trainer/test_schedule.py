@@ -70,3 +70,18 @@ def test_bad_arguments():
         pipeline_schedule("pipedream", 2, 3)
     with pytest.raises(ValueError, match="stages=0"):
         pipeline_schedule("bp", 0, 3)
+
+
+@pytest.mark.parametrize("engine", ["bp", "sideways", "dni", "gpipe"])
+def test_tick_updates_are_the_tables_flags_without_the_table(engine):
+    """What a run reads (TickUpdates, one tick at a time) is what the full schedule marks."""
+    from projnet.trainer.schedule import TickUpdates
+
+    for stages in range(1, 5):
+        for update_every in range(1, 4):
+            slots = pipeline_schedule(engine, stages, 11, update_every, micro_batches=3)
+            flags = TickUpdates(engine, stages, 11, update_every)
+            assert len(flags) == 11 and list(flags) == [updates_in_tick(slots, t) for t in range(11)]
+    assert TickUpdates(engine, 2, 10**9)[10**9 - 1] == (True, True)  # nothing built: any tick of a huge run
+    with pytest.raises(IndexError, match="tick 5 of 5"):
+        TickUpdates(engine, 2, 5)[5]
