@@ -21,6 +21,7 @@ RUNNER_FILES = (  # everything `python -m projnet.device_bench` imports, and not
     "__init__.py", "errors.py", "atomic_io.py", "fd_redirect.py",
     "device_bench/__init__.py", "device_bench/__main__.py", "device_bench/runner.py",
     "device_bench/runtime.py", "device_bench/model_file.py", "device_bench/expected_outputs.py",
+    "device_bench/flatbuffer_reader.py", "device_bench/tflite_enums.py",  # a too-new model's min_runtime_version
 )
 MODEL_DIR = "models"
 

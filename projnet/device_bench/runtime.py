@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 
 import numpy as np
 
@@ -50,5 +51,22 @@ def make_interpreter(model_content: bytes, threads: int = 1, use_xnnpack: bool =
         raise
     except (ValueError, RuntimeError, UnicodeDecodeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        newer = re.search(r"Didn't find op for builtin opcode '(\w+)' version '(\d+)'", str(exc))
+        if newer:  # the model is newer than this runtime: say which op and which runtime it asks for
+            raise ProjnetError(_too_new(name, model_content, *newer.groups())) from None
         raise ProjnetError(f"{name} cannot load the model: {first_line}") from None
     return name, interpreter
+
+
+def _too_new(name: str, model: bytes, op: str, version: str) -> str:
+    from projnet.device_bench.model_file import min_runtime_version
+
+    try:
+        installed = getattr(importlib.import_module(name.replace(".", "_") if name != "tensorflow.lite" else
+                                                    "tensorflow"), "__version__", "?")
+    except ImportError:
+        installed = "?"
+    needed = min_runtime_version(model)
+    return (f"{name} {installed} has no {op} version {version}, which the model uses: it needs TFLite "
+            f"{needed or 'a newer runtime'} or newer (the model's min_runtime_version), or export it again "
+            f"for this runtime")

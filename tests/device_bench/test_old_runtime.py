@@ -101,3 +101,26 @@ def test_inspect_works_with_tflite_runtime_alone(exported, tmp_path):
         assert info["runtime"] == "tflite_runtime" and info["loads_here"], info
         assert {k: info[k] for k in ("ops", "op_versions", "inputs", "outputs", "min_runtime_version")} == \
             {k: here[k] for k in ("ops", "op_versions", "inputs", "outputs", "min_runtime_version")}
+
+
+def test_a_model_newer_than_the_runtime_is_one_line_naming_the_op_and_runtime(tmp_path):
+    """Per-channel dynamic-range Dense is FULLY_CONNECTED version 12, which tflite-runtime 2.14 lacks."""
+    import keras
+    import tensorflow as tf
+
+    require_system_dependency(OLD_RUNTIME_PYTHON.is_file(), "the tflite-runtime 2.14 venv is missing (make test builds it)")
+    dense = keras.Sequential([keras.Input((256,)), keras.layers.Dense(64)])  # big enough to be quantized
+    converter = tf.lite.TFLiteConverter.from_keras_model(dense)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]  # per channel: projnet's own export picks per tensor
+    model = tmp_path / "models" / "new.tflite"
+    model.parent.mkdir()
+    model.write_bytes(converter.convert())
+    tarball, inside = runner_tarball(model)
+    tarfile.open(fileobj=io.BytesIO(tarball)).extractall(tmp_path / "payload", filter="data")
+    done = subprocess.run([str(OLD_RUNTIME_PYTHON), "-m", "projnet.device_bench", inside, "--min-time", "0.05"],
+                          cwd=tmp_path / "payload", capture_output=True, text=True,
+                          env={"PYTHONPATH": str(tmp_path / "payload"), "PATH": "/usr/bin:/bin"}, timeout=300)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: tflite_runtime 2.14.0 has no FULLY_CONNECTED version 12, which the model uses: "
+                               "it needs TFLite ") and "(the model's min_runtime_version)" in lines[0]
