@@ -247,10 +247,6 @@ class RunConfig:
             raise UsageError(f"objective.mixup_distill_weight={self.objective.mixup_distill_weight:g} needs the plain "
                              f"backprop loop: the mixup term runs the whole trainer on blended rows, for which {loop} "
                              f"has no slot; set it to 0")
-        if self.train.checkpoint_every_steps:
-            raise UsageError(f"train.checkpoint_every_steps={self.train.checkpoint_every_steps} needs the plain "
-                             f"backprop loop: between epoch ends {loop} holds activations and gradients in flight "
-                             f"that a checkpoint does not keep; pipelined runs checkpoint at each epoch end")
 
     @property
     def pipelined(self) -> bool:

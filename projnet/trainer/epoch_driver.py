@@ -15,7 +15,7 @@ import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
@@ -59,7 +59,8 @@ class Checkpointing:
     run_dir: Path
     groups: dict[str, list]
     every_steps: int = 0  # 0: at each epoch end only
-    mid_epoch: bool = True  # False: state between steps lives outside the variables (a pipeline's buffers)
+    mid_epoch: bool = True  # False: state between steps lives outside the variables and cannot be saved
+    before_save: Callable[[], None] | None = None  # copies such state into the groups' variables (a pipeline's buffers)
 
 
 class EpochLoop(Protocol):
@@ -121,6 +122,8 @@ def run_epochs(loop: EpochLoop, epochs: int, steps_per_epoch: int, state: Traini
     def save() -> None:
         nonlocal saved_at
         if checkpointing is not None:
+            if checkpointing.before_save is not None:
+                checkpointing.before_save()
             save_checkpoint(checkpointing.run_dir, checkpointing.groups, state)
             saved_at = state.global_step
 

@@ -95,6 +95,29 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     return PipelineEngine(pipeline.engine, parts, train.batch_size, num_features), groups
 
 
+class BufferVariables:
+    """The pipeline's buffers (activations and gradients in flight, the student's delay line, dni's stashes)
+    mirrored in variables, so that a checkpoint holds them: a resumed run continues the very ticks it left,
+    and no stage applies an update from a slot that a restart emptied. Copied only before a checkpoint."""
+
+    def __init__(self, buffers: dict):
+        self.names = sorted(buffers)
+        with tf.device("/CPU:0"):
+            self.variables = {name: [tf.Variable(t, trainable=False, name=f"pipeline_buffer_{name}_{i}")
+                                     for i, t in enumerate(buffers[name])] for name in self.names}
+
+    def flat(self) -> list:
+        return [v for name in self.names for v in self.variables[name]]
+
+    def read(self) -> dict:
+        return {name: [tf.identity(v) for v in self.variables[name]] for name in self.names}
+
+    def store(self, buffers: dict) -> None:
+        for name in self.names:
+            for variable, value in zip(self.variables[name], buffers[name]):
+                variable.assign(value)
+
+
 class PipelineLoop:
     """The pipeline's part for the epoch driver: the stream's batches, one tick of the engine, validation.
 
@@ -106,13 +129,14 @@ class PipelineLoop:
     AVERAGED = ("loss", "trainer_ce", "student_ce", "distillation", "synthetic_loss")
 
     def __init__(self, config: RunConfig, splits: DatasetSplits, engine: PipelineEngine,
-                 updates: list[tuple[bool, ...]], curve_every: int):
+                 updates: TickUpdates, curve_every: int, buffers: "BufferVariables"):
         self.config, self.splits, self.engine, self.updates, self.curve_every = (
             config, splits, engine, updates, curve_every)
         pipeline = config.pipeline
         self.name = f"{pipeline.engine} x{pipeline.stages} training"
         self.epoch_label = f"{pipeline.engine} x{pipeline.stages}"
-        self.buffers = engine.initial_buffers()
+        self.saved_buffers = buffers
+        self.buffers = buffers.read()  # a fresh run's empty pipeline, or a checkpoint's full one
         self.curve: list[dict] = []
         self.steady_time, self.steady_ticks, self.epoch, self.started = 0.0, 0, 0, 0.0
 
@@ -169,14 +193,20 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
     engine, groups = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,
                                      devices, total_ticks)
     staged = engine.parts.staged
+    buffers = BufferVariables(engine.initial_buffers())
+    groups["pipeline_buffers"] = buffers.flat()
     state = TrainingState()
     if resume and run_dir is not None and (run_dir / CHECKPOINT_DIR).exists():
         checkpoint = load_checkpoint(run_dir)
+        if not any(key.startswith("pipeline_buffers/") for key in checkpoint.arrays):
+            groups.pop("pipeline_buffers")  # an older run's epoch-end checkpoint: its buffers were not kept
         restore_variables(groups, checkpoint.arrays, checkpoint.paths)
+        groups["pipeline_buffers"] = buffers.flat()
         state = checkpoint.state
 
-    loop = PipelineLoop(config, splits, engine, updates, curve_every)
-    checkpointing = Checkpointing(run_dir, groups, mid_epoch=False) if run_dir is not None else None
+    loop = PipelineLoop(config, splits, engine, updates, curve_every, buffers)
+    checkpointing = Checkpointing(run_dir, groups, config.train.checkpoint_every_steps,
+                                  before_save=lambda: buffers.store(loop.buffers)) if run_dir is not None else None
     history = run_epochs(loop, train.epochs, ticks_per_epoch, state, checkpointing, show_progress)
     rate = loop.steady_ticks * train.batch_size / loop.steady_time if loop.steady_time > 0 else 0.0
     return PipelineRun(staged, history, rate, loop.curve)
