@@ -11,8 +11,8 @@ optimizer, whose state lives there.
 Buffers, all of the previous tick (K stages; lists run over stage boundaries 0..K-2):
   act[b], label[b], ident[b], clip[b], valid[b]: what stage b produced for stage b+1: the activation
       and the label, id, clip and validity of the sample it belongs to (they ride with the activation);
-  grad[b], grad_clip[b], grad_valid[b]: the gradient stage b+1 sent back w.r.t. its input, and the clip
-      of the sample whose loss it carries (sideways: the gradient stage b propagates next, only on rows
+  grad[b], grad_clip[b], grad_valid[b], grad_ident[b]: the gradient stage b+1 sent back w.r.t. its
+      input, and the clip, validity and id of the sample whose loss it carries (sideways: the gradient stage b propagates next, only on rows
       whose current activation is of the same clip: a gradient never crosses a clip boundary, as
       truncated backprop through time never crosses a sequence boundary; dni: the target of stage b's
       synthetic-gradient model);
@@ -103,6 +103,7 @@ class PipelineEngine:
                    "ident": [zeros((B,), tf.int64) for _ in bounds], "clip": [zeros((B,), tf.int64) for _ in bounds],
                    "valid": [zeros(()) for _ in bounds], "grad": [zeros((B, width[b])) for b in bounds],
                    "grad_clip": [zeros((B,), tf.int64) for _ in bounds], "grad_valid": [zeros(()) for _ in bounds],
+                   "grad_ident": [zeros((B,), tf.int64) for _ in bounds],  # the samples each gradient belongs to
                    "delay_x": [zeros((B, self.num_features)) for _ in range(self.delay)],
                    "delay_y": [zeros((B,), tf.int32) for _ in range(self.delay)],
                    "delay_ident": [zeros((B,), tf.int64) for _ in range(self.delay)],
@@ -143,8 +144,14 @@ class PipelineEngine:
         new = {key: [None] * len(value) for key, value in buffers.items()}
         grad_norms = [tf.constant(0.0)] * K
         synthetic_loss = tf.constant(0.0)
+        none = tf.constant(-1, tf.int64)
+        # per stage, the sample (ident of the batch's first row) it forwards, whose gradient it applies and
+        # sends back, and whose activation that gradient's Jacobian is taken at; -1 for none: the pairing
+        # test holds these to the schedule's table tick by tick
+        forwarded, backward, jacobian_at = [none] * K, [none] * K, [none] * K
         if self.engine == "bp":
             logits, label, out_ident, valid, grad_norms = self._backprop(x, y, ident, updates)
+            forwarded = backward = jacobian_at = [ident[0]] * K
         for k in range(K if self.engine != "bp" else 0):
             with tf.device(self.devices[k]):
                 if k == 0:
@@ -161,6 +168,14 @@ class PipelineEngine:
                     if k == K - 1:
                         loss = valid_in * trainer_loss(label_in, out, objective)
                 sources = stage.trainable_variables + ([a] if k > 0 else [])
+                holds = tf.where(valid_in > 0, ident_in[0], none)
+                forwarded[k] = holds
+                if k == K - 1 or self.engine == "dni":  # its own sample's (true or synthetic) gradient
+                    origin_ident, origin_valid, backward[k], jacobian_at[k] = ident_in, valid_in, holds, holds
+                else:  # sideways: the gradient stage k+1 sent at the last tick, through the activation held now
+                    origin_ident, origin_valid = buffers["grad_ident"][k], buffers["grad_valid"][k]
+                    backward[k] = tf.where(buffers["grad_valid"][k] > 0, origin_ident[0], none)
+                    jacobian_at[k] = tf.where(buffers["grad_valid"][k] > 0, holds, none)
                 if k == K - 1:
                     grads = tape.gradient(loss, sources)
                     logits, label, out_ident, valid = out, label_in, ident_in, valid_in
@@ -179,14 +194,15 @@ class PipelineEngine:
                     new["act"][k], new["label"][k], new["ident"][k], new["valid"][k] = out, label_in, ident_in, valid_in
                     new["clip"][k] = clip_in
                 if k > 0:
-                    new["grad"][k - 1], new["grad_valid"][k - 1] = grads[-1], valid_in
-                    new["grad_clip"][k - 1] = origin_clip
+                    new["grad"][k - 1], new["grad_valid"][k - 1] = grads[-1], origin_valid
+                    new["grad_clip"][k - 1], new["grad_ident"][k - 1] = origin_clip, origin_ident
         student_x, student_y, student_ident, student_valid = self._delayed(x, y, ident, buffers, new)
         student_terms = self._student_step(student_x, student_y, logits, student_valid, student_update)
         trainer_ce = cross_entropy(label, logits)
         figures = {"trainer_ce": trainer_ce, **student_terms, "valid": valid, "synthetic_loss": synthetic_loss,
                    "grad_norms": tf.stack(grad_norms), "trainer_ident": out_ident, "student_ident": student_ident,
-                   "student_valid": student_valid}
+                   "student_valid": student_valid, "forward_ident": tf.stack(forwarded),
+                   "backward_ident": tf.stack(backward), "jacobian_ident": tf.stack(jacobian_at)}
         return new, figures
 
     def _backprop(self, x, y, ident, updates):
