@@ -106,7 +106,8 @@ class PipelineConfig:
     share_devices: bool = False  # fewer devices than stages is refused unless this says to share them
     serial_devices: bool = True  # each device runs one op at a time, as an accelerator does (trainer/device_streams.py)
     stream: str = "shuffled"  # "smooth": a slowly moving video of the training images, what Sideways assumes
-    clip_length: int = 16  # frames per clip of the smooth stream
+    clip_length: int = 16  # frames per clip of the smooth and walk streams
+    motion_speed: float = 1.0  # multiplies the smooth stream's per-frame shift, turn and zoom: Sideways' smoothness axis
     update_every: int = 1  # pipelined engines: ticks whose (pseudo-)gradients are summed into one update
     synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni: stages fed synthetic gradients; Adam makes their noise full-size steps
@@ -201,6 +202,7 @@ class RunConfig:
             ("pipeline.stages", 1 <= self.pipeline.stages <= 64, "between 1 and 64"),
             ("pipeline.stream", self.pipeline.stream in STREAMS, f"one of: {one_of(STREAMS)}"),
             ("pipeline.clip_length", self.pipeline.clip_length >= 1, "at least 1"),
+            ("pipeline.motion_speed", 0.0 <= self.pipeline.motion_speed < 1e6, "0 or more (0: still images)"),
             ("pipeline.update_every", self.pipeline.update_every >= 1, "at least 1"),
             ("pipeline.synthetic_learning_rate", 0.0 <= self.pipeline.synthetic_learning_rate < math.inf,
              "non-negative (0 = train.learning_rate)"),

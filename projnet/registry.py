@@ -86,7 +86,7 @@ QUANT_MODES: dict[str, QuantMode] = {mode.name: mode for mode in (
 
 ENGINES = ("bp", "sideways", "dni")  # how the trainer is trained (trainer/schedule.py)
 SIMULATED_ENGINES = ENGINES + ("gpipe",)  # the schedule can also lay out GPipe, for comparison only
-STREAMS = ("shuffled", "smooth")  # the order training rows arrive in (data/streams.py)
+STREAMS = ("shuffled", "smooth", "walk")  # the order training rows arrive in (data/streams.py)
 TRAINER_ARCHITECTURES = ("mlp", "cnn", "bag")  # trainer/models.py; "bag" takes ids
 LR_SCHEDULES = ("cosine", "constant")
 

@@ -105,3 +105,11 @@ def test_settings_the_pipelined_loop_cannot_honour_are_refused_with_the_reason()
         resolve_config(None, ["pipeline.engine=sideways", "pipeline.stages=2", "objective.mixup_distill_weight=0.5"])
     # the pipeline's buffers are in its checkpoints now: every-N-steps checkpoints are honoured
     assert resolve_config(None, ["pipeline.stream=smooth", "train.checkpoint_every_steps=10"]).train.checkpoint_every_steps == 10
+
+
+def test_motion_speed_and_the_walk_stream_are_settings():
+    config = resolve_config(None, ["pipeline.stream=walk", "pipeline.engine=sideways", "pipeline.stages=2"])
+    assert config.pipeline.stream == "walk" and config.pipelined
+    assert resolve_config(None, ["pipeline.motion_speed=4"]).pipeline.motion_speed == 4.0
+    with pytest.raises(UsageError, match=r"pipeline.motion_speed must be 0 or more \(0: still images\)"):
+        resolve_config(None, ["pipeline.motion_speed=-1"])

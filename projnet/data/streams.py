@@ -5,6 +5,11 @@
   plays a clip: one training image drifting, turning and zooming slowly, one frame per tick, all
   frames labelled with the image's class; a lane starts a new clip (another image) when its clip
   ends. Consecutive ticks therefore carry nearly the same images, as consecutive video frames do.
+  `motion_speed` multiplies its per-frame shift, turn and zoom (0: still images).
+- `walk`: a sequence of real images instead of a synthetic motion. Each class's training images are
+  ordered by a greedy nearest-neighbour walk (each next image is the nearest not yet visited); a lane
+  plays `clip_length` consecutive images of one class's walk, then jumps to another walk at random.
+  Consecutive frames are different real samples that look alike, as in a slow camera pan.
 
 Each tick yields (features, labels, ids, clips). Every frame has a unique integer id (its position in
 the epoch's stream), so a test can follow a sample through the pipeline; `clips` names the clip each
@@ -95,12 +100,67 @@ def smooth_stream(x: np.ndarray, y: np.ndarray, image_shape: tuple[int, int, int
         frame = frame + 1
 
 
+def nearest_neighbour_walks(x: np.ndarray, y: np.ndarray, seed: int) -> list[np.ndarray]:
+    """Per class, its rows in the order of a greedy nearest-neighbour walk from a random start. Distances
+    are taken in a 32-dimensional random projection of the rows (close to the true ones, and fast)."""
+    rng = np.random.default_rng(seed)
+    projected = x.reshape(len(x), -1) @ rng.normal(size=(int(np.prod(x.shape[1:])), 32)).astype(np.float32)
+    walks = []
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        points, left = projected[members], np.ones(len(members), bool)
+        at = int(rng.integers(len(members)))
+        order = [at]
+        left[at] = False
+        for _ in range(len(members) - 1):
+            distance = np.where(left, np.sum((points - points[at]) ** 2, axis=1), np.inf)
+            at = int(np.argmin(distance))
+            order.append(at)
+            left[at] = False
+        walks.append(members[np.array(order)])
+    return walks
+
+
+_WALKS: dict = {}  # (rows' identity, seed) -> walks: built once per run, not once per epoch
+
+
+def walk_stream(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator, clip_length: int,
+                seed: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """One epoch of batches whose lanes play `clip_length` consecutive images of a class's walk."""
+    key = (id(x), x.shape, seed)
+    if key not in _WALKS:
+        _WALKS.clear()
+        _WALKS[key] = nearest_neighbour_walks(x, y, seed)
+    walks = _WALKS[key]
+    walk, position = np.zeros(batch_size, np.int64), np.zeros(batch_size, np.int64)
+    clip, clips_started = np.zeros(batch_size, np.int64), 0
+    frame = np.full(batch_size, clip_length)
+    start = rng.integers(0, clip_length, batch_size)  # lanes change clips at different ticks
+    for t in range(len(x) // batch_size):
+        new = frame >= clip_length
+        for lane in np.flatnonzero(new):
+            walk[lane] = rng.integers(len(walks))
+            position[lane] = rng.integers(max(len(walks[walk[lane]]) - clip_length, 1))
+        n_new = int(new.sum())
+        frame[new] = start[new] if t == 0 else 0
+        clip[new] = np.arange(clips_started, clips_started + n_new)
+        clips_started += n_new
+        rows = np.array([walks[w][min(p + f, len(walks[w]) - 1)] for w, p, f in zip(walk, position, frame)])
+        yield x[rows], y[rows], np.arange(t * batch_size, (t + 1) * batch_size, dtype=np.int64), clip.copy()
+        frame = frame + 1
+
+
 def training_stream(kind: str, x: np.ndarray, y: np.ndarray, image_shape: tuple[int, int, int],
-                    batch_size: int, seed: int, epoch: int, clip_length: int = 16):
+                    batch_size: int, seed: int, epoch: int, clip_length: int = 16, motion_speed: float = 1.0):
     """The stream of one epoch; seeded by (seed, epoch), so a resumed epoch replays the same frames."""
     rng = np.random.default_rng([seed, epoch])
     if kind == "shuffled":
         return shuffled_stream(x, y, batch_size, rng)
     if kind == "smooth":
-        return smooth_stream(x, y, image_shape, batch_size, rng, SmoothMotion(clip_length=clip_length))
+        base = SmoothMotion()
+        motion = SmoothMotion(clip_length, base.max_shift_px * motion_speed, base.max_turn_deg * motion_speed,
+                              base.max_zoom * motion_speed)
+        return smooth_stream(x, y, image_shape, batch_size, rng, motion)
+    if kind == "walk":
+        return walk_stream(x, y, batch_size, rng, clip_length, seed)
     raise ValueError(f"unknown stream. Received: stream={kind!r}")

@@ -144,7 +144,7 @@ class PipelineLoop:
         train, pipeline = self.config.train, self.config.pipeline
         batches = list(training_stream(pipeline.stream, self.splits.x_train, self.splits.y_train,
                                        self.splits.image_shape, train.batch_size, train.seed, epoch,
-                                       pipeline.clip_length))
+                                       pipeline.clip_length, pipeline.motion_speed))
         self.epoch, self.started = epoch, time.perf_counter()
         yield from batches[state.steps_in_epoch:]
 

@@ -51,3 +51,28 @@ def test_shuffled_stream_has_no_clips_and_no_repeats(digits):
     np.testing.assert_array_equal(again[3][0], ticks[3][0])  # (seed, epoch) fixes the stream
     other = list(training_stream("shuffled", digits.x_train, digits.y_train, (8, 8, 1), 32, seed=0, epoch=2))
     assert not np.array_equal(other[3][0], ticks[3][0])
+
+
+def test_motion_speed_scales_the_smooth_streams_motion(digits):
+    def mean_step(speed):
+        ticks = list(training_stream("smooth", digits.x_train, digits.y_train, (8, 8, 1), 16, 0, 1,
+                                     motion_speed=speed))
+        x, clip = np.stack([t[0] for t in ticks]), np.stack([t[3] for t in ticks])
+        return np.abs(x[1:] - x[:-1]).mean(axis=-1)[clip[1:] == clip[:-1]].mean()
+
+    assert mean_step(0.0) == 0.0  # still images
+    assert 1.5 < mean_step(2.0) / mean_step(1.0) < 2.5  # twice the motion, about twice the change per frame
+
+
+def test_walk_stream_plays_real_neighbouring_images_of_one_class(digits):
+    ticks = list(training_stream("walk", digits.x_train, digits.y_train, (8, 8, 1), 16, seed=0, epoch=1))
+    assert len(ticks) == len(digits.x_train) // 16
+    x, y, clip = (np.stack([t[i] for t in ticks]) for i in (0, 1, 3))
+    rows = {tuple(row) for row in digits.x_train.round(6)}
+    assert all(tuple(row) in rows for row in x[:5].reshape(-1, 64).round(6))  # real training images, not warped
+    same = clip[1:] == clip[:-1]
+    assert np.all(y[1:][same] == y[:-1][same])  # a clip stays in one class
+    step = np.abs(x[1:] - x[:-1]).mean(axis=-1)[same].mean()
+    same_class = [np.abs(digits.x_train[digits.y_train == c][:40, None] - digits.x_train[digits.y_train == c][None, :40])
+                  .mean() for c in range(10)]
+    assert step < 0.8 * np.mean(same_class)  # neighbours on the walk are closer than two images of a class

@@ -55,9 +55,9 @@ def test_nan_stops_naming_stage_and_step_and_keeps_the_last_checkpoint(tmp_path,
 
     real_stream = pipeline_training.training_stream
 
-    def poisoned(kind, x, y, image_shape, batch_size, seed, epoch, clip_length):
+    def poisoned(kind, x, y, image_shape, batch_size, seed, epoch, clip_length, motion_speed):
         for tick, (xb, yb, ident, clip) in enumerate(real_stream(kind, x, y, image_shape, batch_size, seed, epoch,
-                                                                 clip_length)):
+                                                                 clip_length, motion_speed)):
             yield (np.full_like(xb, np.nan) if (epoch, tick) == (2, 3) else xb), yb, ident, clip
 
     monkeypatch.setattr(pipeline_training, "training_stream", poisoned)
