@@ -29,7 +29,9 @@ def test_patch_student_exports_builtin_and_meets_its_baselines(patch_run):
     assert int8["accuracy"] >= 0.85 and int8["agreement"] >= 0.95, int8
     assert m["student_float"]["bit_flip_rate"] == 0.0  # 9-term sums of 8x8 digits: TF and TFLite agree exactly
     assert int8["bit_flip_rate"] < 0.02
-    assert int8["ops"][:5] == ["RESHAPE", "CONV_2D", "GREATER", "CAST", "QUANTIZE"]
+    # RGB pixels in: the zero-point shift and the first channel, then the image, the patch bits, probabilities out
+    assert int8["ops"][:7] == ["QUANTIZE", "STRIDED_SLICE", "RESHAPE", "CONV_2D", "GREATER", "CAST", "QUANTIZE"]
+    assert int8["ops"][-2:] == ["SOFTMAX", "DEQUANTIZE"]
     assert [b["family"] for b in m["baselines"]] == ["mlp", "cnn"]
     assert all(b["size_bytes"] <= int8["size_bytes"] for b in m["baselines"])
     assert m["baseline"] == max(m["baselines"], key=lambda b: b["accuracy"])
