@@ -42,6 +42,7 @@ class BenchSpec:
     learning_rate: float = 3e-4  # Sideways' delayed gradients want a smaller step than Adam's usual 1e-3 (docs/pipeline.md)
     synthetic_learning_rate: float = 0.0  # dni's synthetic-gradient models (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni's stages fed synthetic gradients
+    synthetic_hidden: list[int] = field(default_factory=lambda: [1024])  # dni's synthetic models' ReLU layers
     clip_length: int = 16
     update_every: int = 1
     seed: int = 0
@@ -59,6 +60,7 @@ def _run_config(spec: BenchSpec):
                  "train.learning_rate": spec.learning_rate, "train.seed": spec.seed, "trainer.architecture": "mlp",
                  "pipeline.synthetic_learning_rate": spec.synthetic_learning_rate,
                  "pipeline.dni_stage_learning_rate": spec.dni_stage_learning_rate,
+                 "pipeline.synthetic_hidden": list(spec.synthetic_hidden),
                  "pipeline.clip_length": spec.clip_length, "pipeline.update_every": spec.update_every,
                  "pipeline.serial_devices": spec.serial_devices, "trainer.hidden": list(spec.trainer_hidden),
                  "trainer.dropout": 0.0, "objective.mixup_distill_weight": 0.0}  # every engine runs the pipelined loop

@@ -53,11 +53,12 @@ class EngineParts:
     serial_devices: bool = True  # chain each device's ops, so that a device never borrows another's core
 
 
-def build_synthetic_models(staged: StagedTrainer, num_classes: int, learning_rate: float
+def build_synthetic_models(staged: StagedTrainer, num_classes: int, learning_rate: float, hidden: list[int] = ()
                            ) -> tuple[list[keras.Model], list[keras.optimizers.Optimizer]]:
-    """A linear synthetic-gradient model per stage boundary, conditioned on the label (cDNI).
+    """A synthetic-gradient model per stage boundary, conditioned on the label (cDNI): linear, or `hidden`
+    ReLU layers first (the DNI paper's MNIST models had two of 1024).
 
-    It predicts B * dL/dh (the per-sample gradient) from [h, one_hot(y)]; its weights start at zero,
+    It predicts B * dL/dh (the per-sample gradient) from [h, one_hot(y)]; its last layer starts at zero,
     so the first synthetic gradients are zero rather than noise (Jaderberg et al. 2016, Sec. 3).
     """
     models, optimizers = [], []
@@ -65,6 +66,7 @@ def build_synthetic_models(staged: StagedTrainer, num_classes: int, learning_rat
         width = int(stage.output_shape[-1])
         with tf.device(staged.devices[k]):
             model = keras.Sequential([keras.Input((width + num_classes,)),
+                                      *[keras.layers.Dense(h, activation="relu") for h in hidden],
                                       keras.layers.Dense(width, kernel_initializer="zeros")],
                                      name=f"synthetic_gradient_{k}")
             optimizer = keras.optimizers.Adam(learning_rate)

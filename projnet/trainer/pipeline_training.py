@@ -81,8 +81,8 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
                                    s.trainable_variables) for rate, s, d in zip(rates, staged.stages, devices)]
     student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,
                                    train.lr_schedule, None, student.trainable_variables)
-    synthetic = (build_synthetic_models(staged, num_classes, pipeline.synthetic_learning_rate or train.learning_rate)
-                 if pipeline.engine == "dni" else (None, None))
+    synthetic = (build_synthetic_models(staged, num_classes, pipeline.synthetic_learning_rate or train.learning_rate,
+                                        pipeline.synthetic_hidden) if pipeline.engine == "dni" else (None, None))
     # the student shares the device of the cheapest stage, which has the most time to spare in a tick
     lightest = devices[min(range(len(devices)), key=lambda k: staged.stage_costs[k])]
     parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, num_classes,

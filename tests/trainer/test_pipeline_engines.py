@@ -178,3 +178,13 @@ def test_dni_ends_within_three_points_of_backprop_on_digits(digits):
     print(final)
     assert final["bp"] >= 0.95
     assert final["dni"] >= final["bp"] - 0.03
+
+
+def test_deeper_synthetic_models_start_at_zero(digits):
+    """pipeline.synthetic_hidden: ReLU layers before the zero-initialised output, so the first synthetic
+    gradients are still zero rather than noise."""
+    engine, _ = _engine(_config("dni", 2, synthetic_hidden=[32, 16]), digits, 4)
+    (model,) = engine.parts.synthetic_models
+    width = int(engine.stages[0].output_shape[-1])
+    assert [layer.units for layer in model.layers] == [32, 16, width]
+    assert np.all(model(np.random.default_rng(0).random((5, width + 10), np.float32)).numpy() == 0)
