@@ -291,8 +291,11 @@ def test_ctrl_c_in_bench_keeps_the_models_already_measured(digits_run, tmp_path)
 
     models = [str(digits_run / name) for name in ("student_int8.tflite", "student_float.tflite", "trainer_float.tflite")]
     out = tmp_path / "bench.json"
+    # SIGINT as a terminal delivers it: a test run started in the background of a non-interactive shell
+    # inherits SIGINT ignored, and Python (so `projnet bench`) then keeps ignoring it
     process = subprocess.Popen([sys.executable, "-m", "projnet.cli", "bench", *models, "--min-time", "5", "--json",
-                                str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def children() -> set[int]:
         try:

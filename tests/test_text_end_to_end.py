@@ -237,7 +237,8 @@ def test_ctrl_c_in_predict_says_so_after_the_lines_already_printed(text_run):
     import signal
 
     process = subprocess.Popen([sys.executable, "-m", "projnet.cli", "predict", str(text_run / "student_int8.tflite")],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal's Ctrl-C
     process.stdin.write(b"my card was stolen\n")
     process.stdin.flush()
     first = process.stdout.readline()  # printed while stdin stays open: predict streams

@@ -9,6 +9,7 @@ import numpy as np
 
 from projnet.config import DataConfig, ExportConfig, ProjectionConfig, RunConfig, StudentConfig
 from projnet.data import load_dataset
+from projnet.data.text_csv import locate_banking77
 from projnet.device_bench.expected_outputs import expected_path
 from projnet.registry import BACKENDS, quant_modes_for
 
@@ -62,7 +63,7 @@ def student_for(backend: str, splits):
 def export_every_student(folder: Path) -> list[Path]:
     """MODEL.tflite with MODEL.expected.npz for every backend x every mode but qat (its file is int8's kind):
     digits for the dense backends (image input where it applies), a generated text CSV for the ids ones,
-    and 28x28 images for dense and patch (fashion_style_*)."""
+    28x28 images for dense and patch (fashion_style_*), and BANKING77 for hashed and token where it is."""
     from projnet.export.export_run import shipped_student_file
     from projnet.export.student_input import shipped_student
     from projnet.export.tflite_eval import expected_outputs_npz
@@ -72,6 +73,12 @@ def export_every_student(folder: Path) -> list[Path]:
     text = load_dataset(DataConfig(dataset=f"csv:{text_csv(folder / 'intents.csv')}"))
     cases = [(backend, text if BACKENDS[backend].input_kind == "ids" else digits, "") for backend in BACKENDS]
     cases += [(backend, fashion_style, "fashion_style_") for backend in ("dense", "patch")]  # 28x28 image inputs
+    if locate_banking77(DataConfig(dataset="banking77")):  # CI and the working tree have it; a bare clone does not
+        from projnet.config import resolve_config
+        from projnet.data import dataset_defaults
+
+        banking77 = load_dataset(resolve_config(None, ["data.dataset=banking77"], dataset_defaults).data)
+        cases += [(backend, banking77, "banking77_") for backend in ("hashed", "token")]
     models = []
     for backend, splits, prefix in cases:
         student, projection = student_for(backend, splits)
