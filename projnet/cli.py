@@ -255,7 +255,10 @@ def bench_command(
     results, failures, stopped = bench_models(models, target, settings, options)
     stdout.print(bench_table(results, failures, threads, _short_path, stdout.width))
     if not stopped and not failures:  # else the one error line below is all stderr says
-        _note_missing_metadata(models)
+        from projnet.metadata_lines import missing_metadata_notes
+
+        for line in missing_metadata_notes(models):
+            stderr.print(line)
     _write_json(json_out, results + failures, overwrite)
     if plot is not None:
         from projnet.device_bench.compare_plot import plot_comparison
@@ -288,7 +291,10 @@ def inspect_command(
     if info["non_builtin_ops"]:
         stdout.print(f"non-builtin ops: {', '.join(info['non_builtin_ops'])}")
     stdout.print(f"loads here: {info['runtime'] if info['loads_here'] else 'no: ' + info['load_error']}")
-    _print_model_metadata(info)
+    from projnet.metadata_lines import metadata_lines
+
+    for line in metadata_lines(info):
+        stdout.print(line, soft_wrap=line.startswith("  "))
     table = Table()
     for column in ("io", "name", "shape", "dtype", "scale", "zero point"):
         table.add_column(column)
@@ -299,39 +305,6 @@ def inspect_command(
                           f"{q.get('zero_point', '-')}")
     stdout.print(table)
     _write_json(json_out, info, overwrite)
-
-
-def _note_missing_metadata(models: list[Path]) -> None:
-    """Benched all the same; a deployment tool (MediaPipe, the Task Library) would want what is missing."""
-    from projnet.device_bench.flatbuffer_reader import DamagedModel
-    from projnet.device_bench.metadata_reader import missing_metadata, read_model_metadata
-    from projnet.device_bench.model_file import read_model
-
-    for model in dict.fromkeys(models):
-        try:
-            missing = missing_metadata(read_model_metadata(read_model(model)))
-        except (DamagedModel, ProjnetError) as exc:
-            missing = [f"readable metadata ({exc})"]
-        if missing:
-            stderr.print(f"note: {model} lacks {'; '.join(missing)}")
-
-
-def _print_model_metadata(info: dict) -> None:
-    found = info["model_metadata"]
-    if info["missing_metadata"]:
-        stdout.print(f"metadata lacks: {'; '.join(info['missing_metadata'])}")
-    if found is None:
-        return
-    stdout.print(f"metadata: {found['name']} ({found['version']}; author {found['author']}; licence {found['license']})")
-    for kind in ("inputs", "outputs"):
-        for tensor in found[kind]:
-            norm = tensor.get("normalization")
-            extra = f"; normalization mean {norm['mean']} std {norm['std']}" if norm else ""
-            files = f"; files {', '.join(f['name'] + ' (' + f['type'] + ')' for f in tensor['files'])}" if tensor["files"] else ""
-            stdout.print(f"  {kind[:-1]} {tensor['name']}: {tensor['description']}{extra}{files}", soft_wrap=True)
-    if info["labels"]:
-        shown = ", ".join(info["labels"][:5]) + (", ..." if len(info["labels"]) > 5 else "")
-        stdout.print(f"  labels ({len(info['labels'])}): {shown}")
 
 
 @app.command("predict")

@@ -16,7 +16,8 @@ from typing import Any
 
 from projnet.errors import UsageError
 from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS,
-                              MAX_PATCH_SIZE, MAX_TOKEN_CODES, STREAMS, TRAINER_ARCHITECTURES, check_quant_mode, one_of)
+                              MAX_PATCH_SIZE, MAX_TOKEN_CODES, STREAMS, STUDENT_INPUTS, TRAINER_ARCHITECTURES,
+                              check_quant_mode, one_of)
 
 # Bounds that turn a typo into a one-line refusal before any work, instead of a numpy or TensorFlow
 # traceback (or hours of training) later: far beyond any sensible run, well inside what the libraries take.
@@ -137,9 +138,6 @@ class ExportConfig:
     student_input: str = "auto"  # image where the data and export allow it: what MediaPipe and the Task Library classify
     author: str = "projnet"  # the metadata's author field: set it to who trained the model
     license: str = "not stated (set export.license)"  # the metadata's licence field: the model's terms are the user's
-
-
-STUDENT_INPUTS = ("auto", "image", "features")
 
 
 @dataclass

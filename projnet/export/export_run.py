@@ -69,13 +69,16 @@ def quantized_student(student: keras.Model, mode: str, representative: np.ndarra
     return convert_student(student, mode, representative)
 
 
-def shipped_student_file(shipped: ShippedStudent, mode: str, splits: DatasetSplits, config: RunConfig) -> bytes:
-    """One student .tflite as a run ships it: converted in `mode` ("float" or a quantized mode), with metadata."""
+def converted_student(shipped: ShippedStudent, mode: str, splits: DatasetSplits) -> bytes:
+    """The shipped student converted in `mode` ("float" or a quantized mode), before its metadata."""
     if mode == "float":
-        model = convert_student(shipped.model, "float")
-    else:
-        model = quantized_student(shipped.model, mode, shipped.calibration, splits)
-    return with_student_metadata(model, splits, config, shipped.kind, mode)
+        return convert_student(shipped.model, "float")
+    return quantized_student(shipped.model, mode, shipped.calibration, splits)
+
+
+def shipped_student_file(shipped: ShippedStudent, mode: str, splits: DatasetSplits, config: RunConfig) -> bytes:
+    """One student .tflite as a run ships it: converted in `mode`, with its metadata."""
+    return with_student_metadata(converted_student(shipped, mode, splits), splits, config, shipped.kind, mode)
 
 
 def data_record(splits: DatasetSplits) -> dict:
@@ -115,9 +118,8 @@ def export_run(run_dir: Path, config: RunConfig, splits: DatasetSplits, trainer:
     shipped = shipped_student(student, splits, config, representative)
     metrics["student_input"], rows = shipped.kind, shipped.rows
     jobs = [
-        (names.STUDENT_FLOAT, "student_float", lambda: convert_student(shipped.model, "float")),
-        (f"student_{mode}.tflite", f"student_{mode}",
-         lambda: quantized_student(shipped.model, mode, shipped.calibration, splits)),
+        (names.STUDENT_FLOAT, "student_float", lambda: converted_student(shipped, "float", splits)),
+        (f"student_{mode}.tflite", f"student_{mode}", lambda: converted_student(shipped, mode, splits)),
         (names.TRAINER_FLOAT, "trainer_float", lambda: convert_float(trainer, "trainer")),
     ]
     with progress_bar(show_progress) as progress:
