@@ -17,7 +17,7 @@ from typing import Any
 from projnet.errors import UsageError
 from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS,
                               MAX_PATCH_SIZE, MAX_TOKEN_CODES, STREAMS, STUDENT_INPUTS, TRAINER_ARCHITECTURES,
-                              check_quant_mode, one_of)
+                              TRAINER_POOLINGS, check_quant_mode, one_of)
 
 # Bounds that turn a typo into a one-line refusal before any work, instead of a numpy or TensorFlow
 # traceback (or hours of training) later: far beyond any sensible run, well inside what the libraries take.
@@ -82,6 +82,8 @@ class TrainerConfig:
     dropout: float = 0.2  # the trainer is over-parameterised for digits; dropout keeps it honest
     buckets: int = 65536  # "bag" (text): ids modulo this many embedding rows; few collisions for ~40k n-grams
     embedding_dim: int = 64  # "bag": the width of each id's embedding
+    pooling: str = "mean"  # "bag": "mean" of the rows, or "tfidf" (idf-weighted, L2-normalised, ReLU): trainer/embedding_bag.py
+    wide: bool = False  # "bag": add a linear TF-IDF model's logits to the MLP's (wide & deep)
     teacher: str = ""  # a .keras model you trained (--teacher): the trainer, instead of one built from the above
     teacher_trainable: bool = False  # false: the teacher is frozen and only the student learns; true: fine-tuned
 
@@ -188,6 +190,7 @@ class RunConfig:
             ("projection.num_functions", spec.output != "token_codes" or token_codes <= MAX_TOKEN_CODES,
              f"such that T * 2^d <= {MAX_TOKEN_CODES} code-table rows for projection.backend="
              f"{self.projection.backend} (T * 2^d = {token_codes})"),
+            ("trainer.pooling", self.trainer.pooling in TRAINER_POOLINGS, f"one of: {one_of(TRAINER_POOLINGS)}"),
             ("trainer.embedding_dim", 1 <= self.trainer.embedding_dim <= MAX_WIDTH, f"between 1 and {MAX_WIDTH}"),
             ("data.text_max_ids", 1 <= self.data.text_max_ids <= 4096, "between 1 and 4096"),
             ("data.text_max_chars", self.data.text_max_chars >= 1, "at least 1"),
@@ -229,7 +232,8 @@ class RunConfig:
                     f"a list of widths between 1 and {MAX_WIDTH}"),
                    ("pipeline.synthetic_hidden", all(1 <= h <= MAX_WIDTH for h in self.pipeline.synthetic_hidden),
                     f"a list of widths between 1 and {MAX_WIDTH}"),
-                   ("trainer.hidden", all(1 <= h <= MAX_WIDTH for h in self.trainer.hidden) and self.trainer.hidden,
+                   ("trainer.hidden", all(1 <= h <= MAX_WIDTH for h in self.trainer.hidden) and (
+                       self.trainer.hidden or self.trainer.pooling == "tfidf"),  # the tfidf bag is a hidden layer
                     "a non-empty list of positive widths")]
         for w in ("trainer_weight", "student_weight", "distill_weight", "mixup_distill_weight"):
             checks.append((f"objective.{w}", getattr(self.objective, w) >= 0, "non-negative"))

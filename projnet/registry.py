@@ -89,6 +89,7 @@ SIMULATED_ENGINES = ENGINES + ("gpipe",)  # the schedule can also lay out GPipe,
 STUDENT_INPUTS = ("auto", "image", "features")  # what a shipped student takes (export/student_input.py)
 STREAMS = ("shuffled", "smooth", "walk")  # the order training rows arrive in (data/streams.py)
 TRAINER_ARCHITECTURES = ("mlp", "cnn", "bag")  # trainer/models.py; "bag" takes ids
+TRAINER_POOLINGS = ("mean", "tfidf")  # trainer/embedding_bag.py: how the "bag" pools a text's id rows
 LR_SCHEDULES = ("cosine", "constant")
 
 

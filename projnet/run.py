@@ -75,7 +75,7 @@ def _train_and_export_in(out: Path, config: RunConfig, splits, devices: list[str
         atomic_write_json(out / names.PIPELINE, pipeline.summary(config))
     else:
         trainer = teacher[0] if teacher else build_trainer(splits.num_features, splits.num_classes,
-                                                           splits.image_shape, config.trainer)
+                                                           splits.image_shape, config.trainer, splits.x_train)
         student = build_student(splits.num_features, splits.num_classes, config.projection, config.student, center,
                                 splits.image_shape)
         policy = CheckpointPolicy(out, config.train.checkpoint_every_steps, resume)
@@ -146,6 +146,12 @@ def check_before_training(config: RunConfig, splits) -> None:
         raise UsageError(f"pipeline.serial_devices=true does not work yet with convolutions ({', '.join(convolutions)}): "
                          f"TensorFlow's graph optimizer turns the per-device op chains into a cycle; pass "
                          f"--set pipeline.serial_devices=false")
+    ticks_per_epoch = len(splits.x_train) // config.train.batch_size
+    if config.pipelined and config.pipeline.update_every > ticks_per_epoch:  # no stage would update in an epoch
+        raise UsageError(f"pipeline.update_every={config.pipeline.update_every} ticks is longer than an epoch "
+                         f"({len(splits.x_train)} training rows / train.batch_size={config.train.batch_size} = "
+                         f"{ticks_per_epoch} ticks): a stage would apply no update in a whole epoch; use at most "
+                         f"{ticks_per_epoch}")
     if config.pipeline.stages > weighted_layer_count(config.trainer):
         raise UsageError(f"pipeline.stages={config.pipeline.stages} but the {config.trainer.architecture} trainer has only "
                          f"{weighted_layer_count(config.trainer)} layers with weights to cut between")

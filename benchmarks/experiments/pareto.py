@@ -74,7 +74,7 @@ def cached_teacher_model(splits, config, cache: Path, show: bool):
         trainer = load_model(path)
     else:
         keras.utils.set_random_seed(config.train.seed)
-        trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer)
+        trainer = build_trainer(splits.num_features, splits.num_classes, splits.image_shape, config.trainer, splits.x_train)
         trainer.compile(optimizer=keras.optimizers.Adam(config.train.learning_rate),
                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         trainer.fit(splits.x_train, splits.y_train, batch_size=config.train.batch_size, epochs=config.train.epochs,

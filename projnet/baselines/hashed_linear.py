@@ -15,17 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from projnet.device_bench.text_featurizer import PAD_ID
-
-
-
-def inverse_document_frequency(ids: np.ndarray, buckets: int) -> np.ndarray:
-    """(buckets,) float32 smoothed idf, log((1 + n) / (1 + df)) + 1, of the training rows' buckets."""
-    rows = np.mod(ids.astype(np.int64), buckets)  # (n, L), as FLOOR_MOD computes it for negative ids
-    document_frequency = np.zeros(buckets, np.int64)
-    for row, raw in zip(rows, ids):
-        document_frequency[np.unique(row[raw != PAD_ID])] += 1
-    n = len(ids)
-    return (np.log((1.0 + n) / (1.0 + document_frequency)) + 1.0).astype(np.float32)
+from projnet.trainer.embedding_bag import inverse_document_frequency  # one idf for the baseline and the trainer
 
 
 @keras.saving.register_keras_serializable(package="projnet")

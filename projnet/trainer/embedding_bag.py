@@ -1,56 +1,100 @@
 """The text trainer: a hashed embedding bag over the student's feature ids, then an MLP.
 
-ids (batch, L) int32, 0 = padding -> each id modulo `buckets` picks an embedding row -> the mean of
-the row's non-pad embeddings (fastText-style) -> Dense layers -> logits. It sees exactly the ids the
-student sees, so one batch feeds both networks.
+ids (batch, L) int32, 0 = padding -> each id modulo `buckets` picks an embedding row -> the rows are
+pooled over the text -> Dense layers -> logits. It sees exactly the ids the student sees, so one batch
+feeds both networks. Two poolings (`trainer.pooling`):
+- "mean": the mean of the non-pad rows (fastText-style), then `trainer.hidden`;
+- "tfidf": the rows weighted by their bucket's inverse document frequency, the weights L2-normalised
+  (TF-IDF with binary term frequency: the featurizer's ids are distinct), plus a bias and a ReLU: the
+  bag is the first hidden layer of an MLP over the sparse TF-IDF vector. On BANKING77 (word bigrams,
+  65,536 x 256, dropout 0.5) it reaches 0.917 where the mean bag reaches 0.897: an id seen in every
+  text (a common word, a frequent trigram) no longer weighs as much as the one that names the intent.
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from projnet.config import TrainerConfig
+from projnet.registry import TRAINER_POOLINGS as POOLINGS
 
 PAD_ID = 0  # the featurizer's padding id (projnet/device_bench/text_featurizer.py)
 
 
+def inverse_document_frequency(ids: np.ndarray, buckets: int) -> np.ndarray:
+    """(buckets,) float32 smoothed idf, log((1 + n) / (1 + df)) + 1, of the training rows' buckets."""
+    rows = np.mod(ids.astype(np.int64), buckets)  # (n, L), as FLOOR_MOD computes it for negative ids
+    document_frequency = np.zeros(buckets, np.int64)
+    for row, raw in zip(rows, ids):
+        document_frequency[np.unique(row[raw != PAD_ID])] += 1
+    n = len(ids)
+    return (np.log((1.0 + n) / (1.0 + document_frequency)) + 1.0).astype(np.float32)
+
+
 @keras.saving.register_keras_serializable(package="projnet")
 class HashedEmbeddingBag(keras.layers.Layer):
-    """Maps (batch, L) int32 ids to (batch, dim): the mean embedding of the non-pad ids (zeros if none)."""
+    """Maps (batch, L) int32 ids to (batch, dim): their rows pooled by `pooling` (zeros if no ids)."""
 
-    def __init__(self, buckets: int, dim: int, **kwargs):
+    def __init__(self, buckets: int, dim: int, pooling: str = "mean", **kwargs):
         super().__init__(**kwargs)
         if not isinstance(buckets, int) or buckets < 1:
             raise ValueError(f"buckets must be a positive int. Received: buckets={buckets}")
         if not isinstance(dim, int) or dim < 1:
             raise ValueError(f"dim must be a positive int. Received: dim={dim}")
-        self.buckets = buckets
-        self.dim = dim
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}. Received: pooling={pooling!r}")
+        self.buckets, self.dim, self.pooling = buckets, dim, pooling
 
     def build(self, input_shape):
         self.embeddings = self.add_weight(name="embeddings", shape=(self.buckets, self.dim),
                                           initializer=keras.initializers.RandomUniform(-0.05, 0.05))
+        if self.pooling == "tfidf":  # the idf comes from the training split (`set_idf`), not from the optimizer
+            self.idf = self.add_weight(name="idf", shape=(self.buckets,), initializer="ones", trainable=False)
+            self.bias = self.add_weight(name="bias", shape=(self.dim,), initializer="zeros")
+
+    def set_idf(self, train_ids: np.ndarray) -> None:
+        self.idf.assign(inverse_document_frequency(train_ids, self.buckets))
 
     def call(self, inputs):
         ids = ops.cast(inputs, "int32")  # (batch, L)
-        valid = ops.cast(ops.not_equal(ids, PAD_ID), self.compute_dtype)[:, :, None]  # (batch, L, 1)
-        vectors = ops.take(self.embeddings, ops.mod(ids, self.buckets), axis=0)  # (batch, L, dim)
-        count = ops.maximum(ops.sum(valid, axis=1), 1.0)  # (batch, 1)
-        return ops.sum(vectors * valid, axis=1) / count  # (batch, dim)
+        valid = ops.cast(ops.not_equal(ids, PAD_ID), self.compute_dtype)  # (batch, L)
+        buckets = ops.mod(ids, self.buckets)
+        vectors = ops.take(self.embeddings, buckets, axis=0)  # (batch, L, dim)
+        if self.pooling == "mean":
+            count = ops.maximum(ops.sum(valid, axis=1, keepdims=True), 1.0)  # (batch, 1)
+            return ops.sum(vectors * valid[:, :, None], axis=1) / count  # (batch, dim)
+        weights = ops.take(self.idf, buckets, axis=0) * valid  # (batch, L)
+        weights = weights * ops.rsqrt(ops.maximum(ops.sum(weights * weights, axis=1, keepdims=True), 1e-12))
+        return ops.sum(vectors * weights[:, :, None], axis=1) + self.bias  # (batch, dim)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.dim)
 
     def get_config(self):
-        return {**super().get_config(), "buckets": self.buckets, "dim": self.dim}
+        return {**super().get_config(), "buckets": self.buckets, "dim": self.dim, "pooling": self.pooling}
 
 
-def build_embedding_bag(max_ids: int, num_classes: int, trainer: TrainerConfig) -> keras.Model:
+def build_embedding_bag(max_ids: int, num_classes: int, trainer: TrainerConfig,
+                        train_ids: np.ndarray | None = None) -> keras.Model:
+    """The bag trainer; "tfidf" pooling reads its idf off `train_ids` (the training split's ids)."""
     inputs = keras.Input((max_ids,), dtype="int32", name="ids")
-    x = HashedEmbeddingBag(trainer.buckets, trainer.embedding_dim, name="trainer_embedding_bag")(inputs)
+    bag = HashedEmbeddingBag(trainer.buckets, trainer.embedding_dim, trainer.pooling, name="trainer_embedding_bag")
+    x = bag(inputs)
+    if train_ids is None and (trainer.pooling == "tfidf" or trainer.wide):
+        raise ValueError("trainer.pooling='tfidf' and trainer.wide need the training ids for their idf")
+    if trainer.pooling == "tfidf":
+        bag.set_idf(train_ids)
+        x = keras.layers.ReLU(name="trainer_bag_relu")(x)
+        x = keras.layers.Dropout(trainer.dropout, name="trainer_bag_dropout")(x)
     for i, width in enumerate(trainer.hidden):
         x = keras.layers.Dense(width, activation="relu", name=f"trainer_hidden_{i}")(x)
         x = keras.layers.Dropout(trainer.dropout, name=f"trainer_dropout_{i}")(x)
     logits = keras.layers.Dense(num_classes, name="trainer_logits")(x)
+    if trainer.wide:  # wide & deep: a linear TF-IDF model's logits added to the MLP's
+        wide = HashedEmbeddingBag(trainer.buckets, num_classes, "tfidf", name="trainer_wide")
+        wide_logits = wide(inputs)
+        wide.set_idf(train_ids)
+        logits = keras.layers.Add(name="trainer_wide_and_deep")([logits, wide_logits])
     return keras.Model(inputs, logits, name="trainer")

@@ -12,11 +12,12 @@ from projnet.config import TrainerConfig
 
 
 def build_trainer(num_features: int, num_classes: int, image_shape: tuple[int, int, int],
-                  trainer: TrainerConfig) -> keras.Model:
+                  trainer: TrainerConfig, train_features=None) -> keras.Model:
+    """`train_features`: the training split, which the text trainer's "tfidf" pooling reads its idf off."""
     if trainer.architecture == "bag":  # text: the inputs are int32 feature ids, not a chain of float layers
         from projnet.trainer.embedding_bag import build_embedding_bag
 
-        return build_embedding_bag(num_features, num_classes, trainer)
+        return build_embedding_bag(num_features, num_classes, trainer, train_features)
     inputs = keras.Input((num_features,), name="features")
     x = inputs
     for layer in trainer_layers(num_classes, image_shape, trainer):

@@ -38,6 +38,8 @@ def test_sideways_run_end_to_end(tmp_path):
     (["--engine", "sideways", "--stages", "2", "--cluster", "nohost"], 2, "a cluster worker must be host:port"),
     (["--engine", "sideways", "--set", "objective.distill_into_trainer=true"], 2,
      "objective.distill_into_trainer=true needs the plain backprop loop"),
+    (["--engine", "sideways", "--stages", "2", "--set", "pipeline.update_every=100"], 2,
+     "pipeline.update_every=100 ticks is longer than an epoch (1295 training rows / train.batch_size=32 = 40 ticks)"),
 ])
 def test_bad_pipeline_input_is_one_line(args, code, message, tmp_path):
     result = CliRunner().invoke(app, ["train-and-export", "--out", str(tmp_path / "run"), "--quiet"] + args)
