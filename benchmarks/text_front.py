@@ -52,6 +52,15 @@ WIDE_ROWS = {"token_T2_d9_E96": token(2, 9, 96), "token_T2_d10_E96": token(2, 10
              "token_T2_d9_E160": token(2, 9, 160)}
 DEFAULT_STUDENTS = list(STUDENTS)
 STUDENTS.update(WIDE_ROWS)
+# name -> --set overrides for the trainer every student of the run learns from (`--trainer`)
+TRAINERS = {
+    "bag": [],  # the text defaults' trainer
+    "mean_bag": ["trainer.pooling=mean", "trainer.embedding_dim=64", "trainer.hidden=[256]", "trainer.wide=false",
+                 "trainer.adjacent_pairs=false", "trainer.buckets=65536"],  # the defaults before the tfidf trainer
+    # idf-weighted bag 32,768 x 256 + a linear TF-IDF part, over the ids and their neighbouring pairs
+    "tfidf_wide_pairs": ["trainer.pooling=tfidf", "trainer.embedding_dim=256", "trainer.hidden=[]", "trainer.wide=true",
+                         "trainer.adjacent_pairs=true", "trainer.buckets=32768"],
+}
 BASELINES = [("hashed_linear", 1 << k) for k in range(8, 13)] + [("embedding_bag", 1024), ("embedding_bag", 4096)]
 
 
@@ -112,6 +121,7 @@ def main() -> int:
     parser.add_argument("--plot", type=Path, required=True)
     parser.add_argument("--runs", type=Path, default=None, help="where the runs go [runs/front/<dataset>]")
     parser.add_argument("--students", default=",".join(DEFAULT_STUDENTS), help="comma list of names from STUDENTS")
+    parser.add_argument("--trainer", default="bag", choices=list(TRAINERS), help="the students' trainer [bag]")
     parser.add_argument("--min-time", type=float, default=2.0, help="seconds of timed texts per model")
     parser.add_argument("--reuse", action="store_true", help="keep runs that already have metrics.json")
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS_KB)), help="KB, comma list")
@@ -128,10 +138,12 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown students {unknown}; known: {', '.join(STUDENTS)}")
     runs = args.runs or Path("runs/front") / args.dataset.replace(":", "_").replace("/", "_").strip("._")
+    if args.runs is None and args.trainer != "bag":  # --reuse must never pick up another trainer's runs
+        runs = runs.with_name(f"{runs.name}-{args.trainer}")
     train_csv, test_csv, label_column = test_csv_of(args.dataset)
     started = time.time()
     runs_by_seed = run_every_seed(
-        seeds, {name: STUDENTS[name] for name in students}, BASELINES,
+        seeds, {name: TRAINERS[args.trainer] + STUDENTS[name] for name in students}, BASELINES,
         lambda name, settings, seed: run_student(args.dataset, name, settings, seed, runs, args.reuse),
         lambda family, size, seed: run_baseline(args.dataset, family, size, seed, runs, args.reuse), started)
     points = merge_seeds(runs_by_seed)
@@ -143,7 +155,8 @@ def main() -> int:
         points.append(fasttext)
     trainer_runs = [p["trainer_accuracy"] for p in points if p["kind"] == "student"]
     result = {"dataset": args.dataset, "seeds": seeds, "budgets_kb": budgets,
-              "trainer": {"accuracy": statistics.median(trainer_runs), "accuracy_by_student": trainer_runs},
+              "trainer": {"name": args.trainer, "settings": TRAINERS[args.trainer],
+                          "accuracy": statistics.median(trainer_runs), "accuracy_by_student": trainer_runs},
               "fasttext": fasttext, "points": points, "budgets": budget_rows(points, budgets, bars),
               "seconds": round(time.time() - started)}
     args.json.parent.mkdir(parents=True, exist_ok=True)

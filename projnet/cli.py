@@ -127,7 +127,8 @@ def worker_command(
 @app.command("pipeline-bench")
 def pipeline_bench_command(
     stages: Annotated[int, typer.Option(min=1, max=64, help="K: trainer stages, one logical CPU (or GPU) each.")] = 2,
-    engines: Annotated[str, typer.Option(help="Comma-separated engines to compare.")] = "bp,sideways,dni",
+    engines: Annotated[str, typer.Option(help="Comma-separated engines to compare; ENGINE+METHOD adds a staleness "
+                                         "correction (sideways+age_lr, sideways+bp_warmup).")] = "bp,sideways,dni",
     dataset: Annotated[str, typer.Option(help="Data set name (see `projnet datasets`).")] = "fashion_mnist",
     stream: Annotated[str, typer.Option(help="shuffled or smooth.")] = "smooth",
     epochs: Annotated[int, typer.Option(min=1, help="Passes over the training split (same samples for every engine).")] = 5,
@@ -138,6 +139,7 @@ def pipeline_bench_command(
         help="Each device runs one op at a time, as an accelerator does; --no-serial-devices lets a busy stage's "
              "independent ops borrow idle devices' cores (TensorFlow's default).")] = True,
     seed: Annotated[int, typer.Option(help="Initialisation and stream seed.")] = 0,
+    warmup_epochs: Annotated[int, typer.Option(min=1, help="Epochs of a staleness method's warm-up.")] = 1,
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Run the engines this many times, interleaved; "
                                          "report each engine's median run and every run's figures.")] = 1,
     data_dir: DataDir = None,
@@ -147,12 +149,20 @@ def pipeline_bench_command(
 ) -> None:
     """Train the same trainer with each engine on the same devices and samples: samples/s, busy, memory, accuracy."""
     from projnet.trainer.pipeline_bench import BenchSpec, check_spec, pipeline_bench, plot_bench
-    from projnet.registry import ENGINES, STREAMS
+    from projnet.registry import ENGINES, STALENESS_METHODS, STREAMS
+    from projnet.trainer.staleness import refusal
 
     names = [e.strip() for e in engines.split(",") if e.strip()]
-    unknown = [e for e in names if e not in ENGINES]
+    pairs = [(n.partition("+")[0], n.partition("+")[2] or "none") for n in names]
+    unknown = [n for n, (e, m) in zip(names, pairs) if e not in ENGINES or m not in STALENESS_METHODS]
     if unknown or not names:
-        raise UsageError(f"--engines takes a comma list of {', '.join(ENGINES)}. Received: {engines!r}")
+        raise UsageError(f"--engines takes a comma list of {', '.join(ENGINES)}, each optionally +METHOD "
+                         f"({', '.join(STALENESS_METHODS[1:])}). Received: {engines!r}")
+    for engine, method in pairs:
+        if refusal(method, engine):
+            raise UsageError(refusal(method, engine))
+    if epochs <= warmup_epochs and any(m == "bp_warmup" for _, m in pairs):
+        raise UsageError(f"--warmup-epochs {warmup_epochs} of backprop leave none of --epochs {epochs} to the pipeline")
     if stream not in STREAMS:
         raise UsageError(f"--stream must be one of: {', '.join(STREAMS)}. Received: {stream!r}")
     try:
@@ -164,8 +174,8 @@ def pipeline_bench_command(
     check_outputs(overwrite, json=(json_out, ".json"), plot=(plot, ".png"))
     specs = [BenchSpec(engine=e, stages=stages, dataset=dataset, stream=stream, epochs=epochs, batch_size=batch_size,
                        trainer_hidden=hidden, learning_rate=learning_rate, seed=seed, data_dir=str(data_dir or ""),
-                       serial_devices=serial_devices)
-             for e in names]
+                       serial_devices=serial_devices, staleness=m, warmup_epochs=warmup_epochs)
+             for e, m in pairs]
     check_spec(specs[0])
     table = Table(title=f"pipeline-bench: {dataset}, {stream} stream, K={stages} logical devices")
     for column in ("engine", "samples/s", "vs bp (runs)", "busy per device", "peak RSS", "trainer acc", "student acc"):
@@ -182,6 +192,8 @@ def pipeline_bench_command(
         speedup = report["speedup_vs_bp"].get(name)
         versus = (f"{speedup['median_ratio']:.2f}x ({', '.join(f'{x:.2f}' for x in speedup['pair_ratios'])})"
                   if speedup else ("1.00x" if name == "bp" else "-"))
+        if speedup and "whole_run_ratio" in speedup:  # bp_warmup: its warm-up epochs at bp's rate
+            versus += f"; whole run {speedup['whole_run_ratio']:.2f}x"
         table.add_row(name, f"{r['samples_per_s']:.0f}", versus, " / ".join(f"{b:.2f}" for b in r["busy_fraction"]),
                       f"{r['peak_rss_mb']:.0f} MB", f"{r['test_accuracy']:.4f}", f"{r['student_test_accuracy']:.4f}")
     stdout.print(table)

@@ -16,8 +16,9 @@ from typing import Any
 
 from projnet.errors import UsageError
 from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS,
-                              MAX_PATCH_SIZE, MAX_TOKEN_CODES, STREAMS, STUDENT_INPUTS, TRAINER_ARCHITECTURES,
-                              TRAINER_POOLINGS, check_quant_mode, one_of)
+                              MAX_PATCH_SIZE, MAX_TOKEN_CODES, STALENESS_METHODS, STREAMS, STUDENT_INPUTS,
+                              TRAINER_ARCHITECTURES, TRAINER_POOLINGS, check_quant_mode, one_of)
+from projnet.trainer.staleness import refusal as staleness_refusal
 
 # Bounds that turn a typo into a one-line refusal before any work, instead of a numpy or TensorFlow
 # traceback (or hours of training) later: far beyond any sensible run, well inside what the libraries take.
@@ -84,6 +85,7 @@ class TrainerConfig:
     embedding_dim: int = 64  # "bag": the width of each id's embedding
     pooling: str = "mean"  # "bag": "mean" of the rows, or "tfidf" (idf-weighted, L2-normalised, ReLU): trainer/embedding_bag.py
     wide: bool = False  # "bag": add a linear TF-IDF model's logits to the MLP's (wide & deep)
+    adjacent_pairs: bool = False  # "bag": also a hashed feature per pair of neighbouring ids (mostly word bigrams)
     teacher: str = ""  # a .keras model you trained (--teacher): the trainer, instead of one built from the above
     teacher_trainable: bool = False  # false: the teacher is frozen and only the student learns; true: fine-tuned
 
@@ -112,6 +114,8 @@ class PipelineConfig:
     clip_length: int = 16  # frames per clip of the smooth and walk streams
     motion_speed: float = 1.0  # multiplies the smooth stream's per-frame shift, turn and zoom: Sideways' smoothness axis
     update_every: int = 1  # pipelined engines: ticks whose (pseudo-)gradients are summed into one update
+    staleness: str = "none"  # sideways: "age_lr" or "bp_warmup" correct its stale gradients (trainer/staleness.py)
+    warmup_epochs: int = 1  # staleness: the epochs of backprop ("bp_warmup") or of the fading rate scale ("age_lr")
     synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni: stages fed synthetic gradients; Adam makes their noise full-size steps
     # dni's synthetic models' ReLU layers ([] = linear cDNI); Fashion-MNIST K=2 trainer: linear 0.25, [1024] 0.836, bp 0.862
@@ -207,6 +211,8 @@ class RunConfig:
             ("pipeline.clip_length", self.pipeline.clip_length >= 1, "at least 1"),
             ("pipeline.motion_speed", 0.0 <= self.pipeline.motion_speed < 1e6, "0 or more (0: still images)"),
             ("pipeline.update_every", self.pipeline.update_every >= 1, "at least 1"),
+            ("pipeline.staleness", self.pipeline.staleness in STALENESS_METHODS, f"one of: {one_of(STALENESS_METHODS)}"),
+            ("pipeline.warmup_epochs", 1 <= self.pipeline.warmup_epochs <= MAX_EPOCHS, f"between 1 and {MAX_EPOCHS}"),
             ("pipeline.synthetic_learning_rate", 0.0 <= self.pipeline.synthetic_learning_rate < math.inf,
              "non-negative (0 = train.learning_rate)"),
             ("pipeline.dni_stage_learning_rate", 0.0 < self.pipeline.dni_stage_learning_rate < math.inf, "positive"),
@@ -251,6 +257,12 @@ class RunConfig:
         if self.objective.distill_into_trainer:
             raise UsageError(f"objective.distill_into_trainer=true needs the plain backprop loop; {loop} trains the "
                              f"trainer from its own loss only")
+        why_not = staleness_refusal(self.pipeline.staleness, self.pipeline.engine)
+        if why_not:
+            raise UsageError(why_not)
+        if self.pipeline.staleness == "bp_warmup" and self.pipeline.warmup_epochs >= self.train.epochs:
+            raise UsageError(f"pipeline.warmup_epochs={self.pipeline.warmup_epochs} backprop epochs leave none of "
+                             f"train.epochs={self.train.epochs} to the pipeline; use fewer than {self.train.epochs}")
         if self.objective.mixup_distill_weight > 0:
             raise UsageError(f"objective.mixup_distill_weight={self.objective.mixup_distill_weight:g} needs the plain "
                              f"backprop loop: the mixup term runs the whole trainer on blended rows, for which {loop} "

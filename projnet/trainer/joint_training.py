@@ -19,6 +19,7 @@ from projnet.config import ObjectiveConfig, TrainConfig
 from projnet.data.splits import DatasetSplits
 from projnet.projection.objective import distillation_kl, joint_objective, mixup_inputs
 from projnet.trainer.checkpoint import CHECKPOINT_DIR, TrainingState, load_checkpoint, restore_variables, variable_groups
+from projnet.trainer.fused_adam import FusedAdam
 from projnet.trainer.epoch_driver import Checkpointing, StepOutcome, TrainingHistory, run_epochs
 
 
@@ -43,7 +44,7 @@ def make_optimizer(train: TrainConfig, steps_per_epoch: int, rate: float) -> ker
     """Adam, with the learning rate decayed along a cosine to zero over the run when asked."""
     if train.lr_schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=train.epochs * steps_per_epoch)
-    return keras.optimizers.Adam(rate)
+    return FusedAdam(rate)
 
 
 def make_train_step(trainer: keras.Model, student: keras.Model, objective: ObjectiveConfig,

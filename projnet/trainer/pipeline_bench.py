@@ -45,10 +45,17 @@ class BenchSpec:
     synthetic_hidden: list[int] = field(default_factory=lambda: [1024])  # dni's synthetic models' ReLU layers
     clip_length: int = 16
     update_every: int = 1
+    staleness: str = "none"  # sideways' stale-gradient correction (trainer/staleness.py); --engines sideways+age_lr
+    warmup_epochs: int = 1
     seed: int = 0
     serial_devices: bool = True  # each device runs one op at a time (trainer/device_streams.py)
     curve_points: int = 6  # test accuracy this many times along the run (each evaluation slows the next ticks a little)
     data_dir: str = ""
+
+    @property
+    def name(self) -> str:
+        """The engine as --engines names it and the report keys it: "sideways", "sideways+bp_warmup"."""
+        return self.engine if self.staleness == "none" else f"{self.engine}+{self.staleness}"
 
 
 def _run_config(spec: BenchSpec):
@@ -62,6 +69,7 @@ def _run_config(spec: BenchSpec):
                  "pipeline.dni_stage_learning_rate": spec.dni_stage_learning_rate,
                  "pipeline.synthetic_hidden": list(spec.synthetic_hidden),
                  "pipeline.clip_length": spec.clip_length, "pipeline.update_every": spec.update_every,
+                 "pipeline.staleness": spec.staleness, "pipeline.warmup_epochs": spec.warmup_epochs,
                  "pipeline.serial_devices": spec.serial_devices, "trainer.hidden": list(spec.trainer_hidden),
                  "trainer.dropout": 0.0, "objective.mixup_distill_weight": 0.0}  # every engine runs the pipelined loop
     if spec.data_dir:
@@ -135,7 +143,7 @@ def run_engine(spec: BenchSpec) -> dict:
     wall = time.perf_counter() - started
     per_stage = stage_seconds(run.staged, spec.batch_size)
     tick_s = spec.batch_size / run.samples_per_s
-    return {"engine": spec.engine, "stages": spec.stages, "devices": devices, "samples": ticks * spec.batch_size,
+    return {"engine": spec.name, "stages": spec.stages, "devices": devices, "samples": ticks * spec.batch_size,
             "samples_per_s": run.samples_per_s, "wall_s": wall,
             "test_accuracy": accuracy(run.staged.model, splits.x_test, splits.y_test),
             "student_test_accuracy": accuracy(student, splits.x_test, splits.y_test),
@@ -179,13 +187,13 @@ def run_child(spec: BenchSpec, timeout_s: float, on_line=None) -> dict:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-            raise ProjnetError(f"pipeline-bench: the {spec.engine} run did not finish in {timeout_s:g} s; its "
+            raise ProjnetError(f"pipeline-bench: the {spec.name} run did not finish in {timeout_s:g} s; its "
                                f"process was stopped") from None
         finally:
             reader.join(timeout=5)
         if child.returncode != 0 or not result_path.exists():
             last = ([line for line in lines if line.strip()] or ["no output"])[-1]
-            raise ProjnetError(f"pipeline-bench: the {spec.engine} run failed: {last}")
+            raise ProjnetError(f"pipeline-bench: the {spec.name} run failed: {last}")
         return json.loads(result_path.read_text())
 
 
@@ -218,20 +226,29 @@ def pipeline_bench(specs: list[BenchSpec], repeats: int = 1, timeout_s: float = 
                    on_line=None) -> dict:
     """Run every spec `repeats` times, each in its own child process, interleaved; the report --json writes.
     `on_line(run, line)` gets each engine's epoch lines as they come ("run 2/6: sideways x2 epoch 1/5 ...")."""
-    runs: dict[str, list[dict]] = {spec.engine: [] for spec in specs}
+    runs: dict[str, list[dict]] = {spec.name: [] for spec in specs}
     total = repeats * len(specs)
     for repeat in range(repeats):
         for i, spec in enumerate(specs):
             run = f"run {repeat * len(specs) + i + 1}/{total}"
-            runs[spec.engine].append(run_child(spec, timeout_s, None if on_line is None else
-                                               (lambda line, run=run: on_line(run, line))))
+            runs[spec.name].append(run_child(spec, timeout_s, None if on_line is None else
+                                             (lambda line, run=run: on_line(run, line))))
             if on_result is not None:
-                on_result(runs[spec.engine][-1])
+                on_result(runs[spec.name][-1])
     engines, speedups = summarise_repeats(runs)
     first = specs[0]
+    for spec in specs:
+        if spec.staleness == "bp_warmup" and "bp" in engines:
+            # its samples/s is its pipeline's (the warm-up's backprop epochs are off its clock): the whole run's
+            # rate counts those epochs at the bp run's measured rate
+            pipe, bp = engines[spec.name]["samples_per_s"], engines["bp"]["samples_per_s"]
+            whole = spec.epochs / (spec.warmup_epochs / bp + (spec.epochs - spec.warmup_epochs) / pipe)
+            engines[spec.name]["whole_run_samples_per_s"] = whole
+            speedups[spec.name]["whole_run_ratio"] = whole / bp
     return {"stages": first.stages, "dataset": first.dataset, "stream": first.stream, "epochs": first.epochs,
             "batch_size": first.batch_size, "trainer_hidden": first.trainer_hidden,
             "learning_rate": first.learning_rate, "serial_devices": first.serial_devices, "repeats": repeats,
+            "warmup_epochs": first.warmup_epochs,
             "engines": engines, "speedup_vs_bp": speedups, "simulated": simulated_table()}
 
 

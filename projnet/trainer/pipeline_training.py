@@ -30,6 +30,7 @@ from projnet.trainer.fused_adam import FusedAdam
 from projnet.trainer.joint_training import accuracy
 from projnet.trainer.pipeline_engines import EngineParts, PipelineEngine, build_synthetic_models
 from projnet.trainer.schedule import TickUpdates
+from projnet.trainer.staleness import gradient_age
 from projnet.trainer.stages import StagedTrainer, build_staged_trainer
 
 
@@ -45,15 +46,36 @@ class PipelineRun:
     def summary(self, config: RunConfig) -> dict:
         """What pipeline.json records: the engine, its stages, and the device each stage's variables live on."""
         return {"engine": config.pipeline.engine, "stages": len(self.staged.stages), "stream": config.pipeline.stream,
-                "update_every": config.pipeline.update_every, "devices": self.staged.devices,
+                "update_every": config.pipeline.update_every, "staleness": config.pipeline.staleness,
+                "warmup_epochs": config.pipeline.warmup_epochs, "devices": self.staged.devices,
                 "variable_devices": [stage.variables[0].value.device for stage in self.staged.stages],
                 "block_ranges": self.staged.block_ranges, "stage_multiply_adds": self.staged.stage_costs,
                 "samples_per_s": self.samples_per_s}
 
 
-def _optimizer(rate: float, total_updates: int, schedule: str, device: str | None, variables):
+class AgeScaledRate(keras.optimizers.schedules.LearningRateSchedule):
+    """`base`'s rate divided by max(age, 1)^p, p = max(0, 1 - step / fade_steps): PipeMare's rescheduling
+    (`pipeline.staleness=age_lr`, trainer/staleness.py)."""
+
+    def __init__(self, base, age: int, fade_steps: int):
+        self.base, self.age, self.fade_steps = base, int(age), max(int(fade_steps), 1)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        rate = self.base(step) if callable(self.base) else tf.constant(self.base, tf.float32)
+        power = tf.maximum(0.0, 1.0 - step / float(self.fade_steps))
+        return rate * tf.pow(float(max(self.age, 1)), -power)
+
+    def get_config(self):
+        return {"age": self.age, "fade_steps": self.fade_steps}  # the optimizer's rate is rebuilt, never saved
+
+
+def _optimizer(rate: float, total_updates: int, schedule: str, device: str | None, variables,
+               age: int = 0, fade_updates: int = 0):
     if schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(total_updates, 1))
+    if age > 1:
+        rate = AgeScaledRate(rate, age, fade_updates)
     with tf.device(device or ""):
         optimizer = FusedAdam(rate)  # Keras' Adam in one kernel per variable: updates are memory-bound
         optimizer.build(variables)
@@ -77,8 +99,11 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     remote = any(d.startswith("/job:worker") for d in devices)
     rates = [pipeline.dni_stage_learning_rate if pipeline.engine == "dni" and k < len(devices) - 1 else train.learning_rate
              for k in range(len(devices))]  # dni: every stage but the last learns from synthetic gradients
-    stage_optimizers = [_optimizer(rate, total_ticks // pipeline.update_every, train.lr_schedule, d,
-                                   s.trainable_variables) for rate, s, d in zip(rates, staged.stages, devices)]
+    K, updates = len(devices), total_ticks // pipeline.update_every
+    ages = [gradient_age(pipeline.engine, K, k) if pipeline.staleness == "age_lr" else 0 for k in range(K)]
+    fade = pipeline.warmup_epochs * (total_ticks // train.epochs) // pipeline.update_every
+    stage_optimizers = [_optimizer(rate, updates, train.lr_schedule, d, s.trainable_variables, age, fade)
+                        for rate, s, d, age in zip(rates, staged.stages, devices, ages)]
     student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,
                                    train.lr_schedule, None, student.trainable_variables)
     synthetic = (build_synthetic_models(staged, num_classes, pipeline.synthetic_learning_rate or train.learning_rate,
@@ -118,6 +143,15 @@ class BufferVariables:
                 variable.assign(value)
 
 
+@dataclass
+class Warmup:
+    """`pipeline.staleness=bp_warmup`: exact backprop over the same stages and optimizers for the first `ticks`."""
+
+    engine: PipelineEngine
+    updates: TickUpdates
+    ticks: int
+
+
 class PipelineLoop:
     """The pipeline's part for the epoch driver: the stream's batches, one tick of the engine, validation.
 
@@ -129,9 +163,10 @@ class PipelineLoop:
     AVERAGED = ("loss", "trainer_ce", "student_ce", "distillation", "synthetic_loss")
 
     def __init__(self, config: RunConfig, splits: DatasetSplits, engine: PipelineEngine,
-                 updates: TickUpdates, curve_every: int, buffers: "BufferVariables"):
+                 updates: TickUpdates, curve_every: int, buffers: "BufferVariables", warmup: Warmup | None = None):
         self.config, self.splits, self.engine, self.updates, self.curve_every = (
             config, splits, engine, updates, curve_every)
+        self.warmup = warmup
         pipeline = config.pipeline
         self.name = f"{pipeline.engine} x{pipeline.stages} training"
         self.epoch_label = f"{pipeline.engine} x{pipeline.stages}"
@@ -151,7 +186,15 @@ class PipelineLoop:
     def step(self, batch, global_step: int) -> StepOutcome:
         x, y, ident, clip = batch
         t, engine = global_step, self.engine
-        self.buffers, figures = engine.step(x, y, ident, self.buffers, self.updates[t], t >= engine.delay, clip)
+        warm = self.warmup.ticks if self.warmup is not None else 0
+        if t < warm:  # backprop: nothing crosses a tick, so the pipeline's buffers stay as they are
+            _, figures = self.warmup.engine.step(x, y, ident, self.warmup.engine.initial_buffers(),
+                                                 self.warmup.updates[t], True, clip)
+        else:
+            if t == warm > 0:  # the pipeline fills from empty, its update flags counted from here
+                self.buffers = engine.initial_buffers()
+            self.buffers, figures = engine.step(x, y, ident, self.buffers, self.updates[t - warm],
+                                                t - warm >= engine.delay, clip)
         checks = finite_checks(figures, self.config.pipeline.stages)
         figures["loss"] = self.config.objective.trainer_weight * figures["trainer_ce"] + figures["student_loss"]
         rows = self.config.train.batch_size if float(figures["valid"]) > 0 else 0  # an empty slot averages nothing
@@ -167,7 +210,10 @@ class PipelineLoop:
     def validate(self) -> dict[str, float]:
         """The driver calls this right after an epoch's last tick, so the epoch's clock stops here."""
         train = self.config.train
-        if self.epoch > 1 or train.epochs == 1:
+        # the pipeline's first epoch traces its tick as the run's first epoch traces bp's: off the clock, so that
+        # a bp_warmup run's samples/s is its pipeline's (pipeline-bench derives the whole run's from both rates)
+        first_timed = 2 + (self.config.pipeline.warmup_epochs if self.warmup is not None else 0)
+        if self.epoch >= min(first_timed, train.epochs):
             self.steady_time += time.perf_counter() - self.started
             self.steady_ticks += len(self.splits.x_train) // train.batch_size
         staged, student, splits = self.engine.parts.staged, self.engine.parts.student, self.splits
@@ -189,9 +235,13 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
         raise ProjnetError(f"train.batch_size={train.batch_size} is larger than the training split "
                            f"({len(splits.x_train)} rows)")
     total_ticks = train.epochs * ticks_per_epoch
-    updates = TickUpdates(pipeline.engine, K, total_ticks, pipeline.update_every)  # per tick, when asked
+    warm_ticks = pipeline.warmup_epochs * ticks_per_epoch if pipeline.staleness == "bp_warmup" else 0
+    # per tick, when asked; a warmed-up pipeline starts filling at tick warm_ticks
+    updates = TickUpdates(pipeline.engine, K, total_ticks - warm_ticks, pipeline.update_every)
     engine, groups = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,
                                      devices, total_ticks)
+    warmup = (Warmup(PipelineEngine("bp", engine.parts, train.batch_size, splits.num_features),
+                     TickUpdates("bp", K, warm_ticks, pipeline.update_every), warm_ticks) if warm_ticks else None)
     staged = engine.parts.staged
     buffers = BufferVariables(engine.initial_buffers())
     groups["pipeline_buffers"] = buffers.flat()
@@ -204,7 +254,7 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
         groups["pipeline_buffers"] = buffers.flat()
         state = checkpoint.state
 
-    loop = PipelineLoop(config, splits, engine, updates, curve_every, buffers)
+    loop = PipelineLoop(config, splits, engine, updates, curve_every, buffers, warmup)
     checkpointing = Checkpointing(run_dir, groups, config.train.checkpoint_every_steps,
                                   before_save=lambda: buffers.store(loop.buffers)) if run_dir is not None else None
     history = run_epochs(loop, train.epochs, ticks_per_epoch, state, checkpointing, show_progress)

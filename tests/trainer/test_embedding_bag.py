@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from projnet.config import TrainerConfig
-from projnet.trainer.embedding_bag import HashedEmbeddingBag, build_embedding_bag
+from projnet.trainer.embedding_bag import (PAIR_MULTIPLIER, HashedEmbeddingBag, bag_buckets, build_embedding_bag,
+                                         inverse_document_frequency)
 from tests.helpers import assert_keras_round_trip
 
 
@@ -56,3 +57,26 @@ def test_wide_and_deep_tfidf_trainer_round_trips_with_its_idf(tmp_path):
     assert_keras_round_trip(model, ids, tmp_path)
     with pytest.raises(ValueError, match="need the training ids"):
         build_embedding_bag(6, 3, config)
+
+
+def test_adjacent_pairs_hash_each_neighbouring_pair_in_int32_and_skip_padding():
+    ids = np.array([[5, -7, 9, 0], [2**31 - 1, 3, 0, 0]], np.int32)
+    buckets, valid = (np.asarray(t) for t in bag_buckets(ids, 1000, pairs=True))
+    exact = ids[:, :-1].astype(np.int64) * PAIR_MULTIPLIER + ids[:, 1:]
+    assert exact.max() > 2**31  # the case wraps: the graph's int32 MUL must agree with a C int32 multiply
+    pairs = exact.astype(np.int32)  # two's-complement wraparound
+    np.testing.assert_array_equal(buckets, np.mod(np.concatenate([ids, pairs], axis=1).astype(np.int64), 1000))
+    np.testing.assert_array_equal(valid, [[1, 1, 1, 0, 1, 1, 0], [1, 1, 0, 0, 1, 0, 0]])
+
+
+def test_adjacent_pairs_enter_the_idf_and_the_round_trip(tmp_path):
+    train = np.array([[1, 2, 0], [1, 2, 0], [1, 3, 0]], np.int32)  # the pair (1, 2) in two of three texts
+    pair_bucket = (1 * PAIR_MULTIPLIER + 2) % 997
+    idf = inverse_document_frequency(train, 997, pairs=True)
+    assert idf[pair_bucket] == pytest.approx(np.log(4 / 3) + 1)
+    assert inverse_document_frequency(train, 997)[pair_bucket] == pytest.approx(np.log(4 / 1) + 1)  # unseen
+    config = TrainerConfig(architecture="bag", hidden=[], buckets=997, embedding_dim=4, pooling="tfidf", wide=True,
+                           adjacent_pairs=True)
+    model = build_embedding_bag(3, 3, config, train_ids=train)
+    np.testing.assert_allclose(model.get_layer("trainer_wide").idf.numpy(), idf)
+    assert_keras_round_trip(model, train, tmp_path)

@@ -40,6 +40,16 @@ def test_sideways_run_end_to_end(tmp_path):
      "objective.distill_into_trainer=true needs the plain backprop loop"),
     (["--engine", "sideways", "--stages", "2", "--set", "pipeline.update_every=100"], 2,
      "pipeline.update_every=100 ticks is longer than an epoch (1295 training rows / train.batch_size=32 = 40 ticks)"),
+    (["--engine", "dni", "--stages", "2", "--set", "pipeline.staleness=age_lr"], 2,
+     "pipeline.staleness=age_lr corrects stale gradients, and pipeline.engine=dni has none: each dni stage updates "
+     "from a synthetic gradient of the very sample it forwards; use it with pipeline.engine=sideways"),
+    (["--engine", "bp", "--stages", "2", "--set", "pipeline.staleness=bp_warmup"], 2,
+     "pipeline.engine=bp has none: exact backprop applies every gradient to the weights it was taken at"),
+    (["--engine", "sideways", "--set", "pipeline.staleness=pipemare"], 2,
+     "pipeline.staleness must be one of: none, age_lr, bp_warmup"),
+    (["--engine", "sideways", "--set", "pipeline.staleness=bp_warmup", "--set", "train.epochs=3",
+      "--set", "pipeline.warmup_epochs=3"], 2,
+     "pipeline.warmup_epochs=3 backprop epochs leave none of train.epochs=3 to the pipeline; use fewer than 3"),
 ])
 def test_bad_pipeline_input_is_one_line(args, code, message, tmp_path):
     result = CliRunner().invoke(app, ["train-and-export", "--out", str(tmp_path / "run"), "--quiet"] + args)

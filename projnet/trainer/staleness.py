@@ -1,0 +1,34 @@
+"""Corrections for Sideways' stale gradients (`pipeline.staleness`), chosen by measurement (README, "Pipelines").
+
+In a `sideways` tick stage k applies the gradient of a sample it forwarded 2(K-1-k) ticks ago, taken
+through the Jacobian at the activation it holds now (trainer/schedule.py): the deeper the pipeline and
+the earlier the stage, the older and the more mismatched its gradient. The methods (their names: registry.STALENESS_METHODS):
+- "none": every stage at the run's learning rate;
+- "age_lr": PipeMare's learning-rate rescheduling (Yang et al. 2021): stage k's rate divided by
+  age_k^p, with p falling linearly from 1 to 0 over `pipeline.warmup_epochs`, so the oldest gradients
+  take the smallest steps while the weights move fastest, and every stage reaches the full rate later;
+- "bp_warmup": the first `pipeline.warmup_epochs` epochs train with exact backprop over the same stages,
+  devices and optimizers, then the pipeline fills and Sideways takes over from a trained start.
+`bp` has no stale gradient and `dni`'s stages update from a synthetic gradient of the very sample they
+forward: both refuse a method (`refusal`). No TensorFlow here: the config check reads this module
+before TensorFlow starts; the rate schedule itself is `AgeScaledRate` in trainer/pipeline_training.py.
+"""
+
+from __future__ import annotations
+
+STALE_ENGINES = ("sideways",)  # the engines whose stages apply gradients older than their weights
+
+
+def gradient_age(engine: str, stages: int, k: int) -> int:
+    """Ticks between stage k's forward of a sample and the update that applies that sample's gradient."""
+    return 2 * (stages - 1 - k) if engine in STALE_ENGINES else 0
+
+
+def refusal(method: str, engine: str) -> str | None:
+    """Why `method` cannot be used with `engine`, or None where it can."""
+    if method == "none" or engine in STALE_ENGINES:
+        return None
+    why = {"bp": "exact backprop applies every gradient to the weights it was taken at",
+           "dni": "each dni stage updates from a synthetic gradient of the very sample it forwards"}
+    return (f"pipeline.staleness={method} corrects stale gradients, and pipeline.engine={engine} has none: "
+            f"{why.get(engine, 'its gradients are not stale')}; use it with pipeline.engine=sideways")

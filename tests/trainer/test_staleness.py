@@ -1,0 +1,58 @@
+"""Sideways' stale-gradient corrections (trainer/staleness.py): the rates age_lr gives, the run bp_warmup makes."""
+
+import numpy as np
+import pytest
+
+from projnet.config import DataConfig, ProjectionConfig, StudentConfig
+from projnet.data import DatasetSplits, load_dataset
+from projnet.projection.student import build_student
+from projnet.trainer.pipeline_training import train_pipelined
+from projnet.trainer.staleness import gradient_age, refusal
+from tests.trainer.test_pipeline_engines import CPUS, _config, _engine
+
+
+@pytest.fixture(scope="module")
+def digits() -> DatasetSplits:
+    return load_dataset(DataConfig())
+
+
+def test_gradient_ages_follow_the_sideways_schedule():
+    assert [gradient_age("sideways", 4, k) for k in range(4)] == [6, 4, 2, 0]  # stage 0: 2(K-1) ticks old
+    assert [gradient_age(e, 3, 0) for e in ("bp", "dni")] == [0, 0]
+    assert refusal("none", "bp") is None and refusal("age_lr", "sideways") is None
+    assert "pipeline.engine=dni has none" in refusal("bp_warmup", "dni")
+
+
+def test_age_lr_divides_each_stage_rate_by_its_age_and_fades_over_the_warmup(digits):
+    config = _config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="age_lr", warmup_epochs=1)
+    engine, _ = _engine(config, digits, ticks=40)  # 20 ticks an epoch: the scale fades over 20 updates
+    optimizers = engine.parts.stage_optimizers
+
+    def rates(step: int) -> list[float]:
+        for optimizer in optimizers:
+            optimizer.iterations.assign(step)
+        return [float(optimizer.learning_rate) for optimizer in optimizers]
+
+    np.testing.assert_allclose(rates(0), [1e-3 / 4, 1e-3 / 2, 1e-3], rtol=1e-6)  # ages 4, 2, 0
+    np.testing.assert_allclose(rates(10), [1e-3 / 2, 1e-3 / 2 ** 0.5, 1e-3], rtol=1e-6)  # p = 1/2
+    np.testing.assert_allclose(rates(20), [1e-3] * 3, rtol=1e-6)
+    np.testing.assert_allclose(rates(35), [1e-3] * 3, rtol=1e-6)
+    plain, _ = _engine(_config("sideways", 3, epochs=2, learning_rate=1e-3), digits, ticks=40)
+    assert [float(o.learning_rate) for o in plain.parts.stage_optimizers] == pytest.approx([1e-3] * 3)
+
+
+def _train(config, digits):
+    student = build_student(64, 10, ProjectionConfig(), StudentConfig(hidden=[16]), digits.x_train.mean(axis=0))
+    return train_pipelined(config, digits, student, CPUS[:config.pipeline.stages], show_progress=False)
+
+
+def test_bp_warmup_is_backprop_for_its_epochs_then_the_pipeline(digits):
+    """Epoch 1 of sideways+bp_warmup is epoch 1 of staged bp to the last bit; epoch 2 is not (Sideways took over)."""
+    warmed = _train(_config("sideways", 2, epochs=2, staleness="bp_warmup", warmup_epochs=1), digits)
+    bp = _train(_config("bp", 2, epochs=2), digits)
+    sideways = _train(_config("sideways", 2, epochs=2), digits)
+    first, second = warmed.history.epochs
+    assert first == bp.history.epochs[0]
+    assert first != sideways.history.epochs[0]
+    assert second["loss"] != bp.history.epochs[1]["loss"] and second["loss"] != sideways.history.epochs[1]["loss"]
+    assert warmed.samples_per_s > 0  # its pipeline epoch is on the clock when it is the run's last
