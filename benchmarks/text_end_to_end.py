@@ -65,7 +65,7 @@ def main() -> None:
     if not (args.reuse and (args.run_dir / "metrics.json").is_file()):
         train(args.run_dir, args.seed)
     metrics = json.loads((args.run_dir / "metrics.json").read_text())
-    from projnet.config import config_from_toml
+    from projnet.config_settings import config_from_toml
     from projnet.data.text_csv import locate_banking77
 
     test_csv = Path(locate_banking77(config_from_toml(args.run_dir / "config.toml").data)) / "test.csv"

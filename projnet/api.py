@@ -25,7 +25,7 @@ def train_and_export(dataset: str = "digits", out: str | Path | None = None, set
 
     `settings` are `--set` keys (`projnet config` lists them), e.g. {"train.epochs": 20, "student.hidden": [64]}.
     """
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.data import dataset_defaults
     from projnet.run import train_and_export as run
     from projnet.run_dir import default_run_dir

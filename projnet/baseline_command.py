@@ -40,7 +40,7 @@ def baseline_command(
 
     import_tensorflow_quietly()
     from projnet.baselines.baseline_run import train_baseline, write_baseline
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.data import dataset_defaults, load_dataset
 
     overrides = {"data.dataset": dataset, **({"data.data_dir": str(data_dir)} if data_dir is not None else {})}

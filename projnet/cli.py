@@ -74,7 +74,7 @@ def train_and_export_command(
 ) -> None:
     """Train trainer and student jointly, export the student as .tflite, benchmark, report."""
     import_tensorflow_quietly()
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.data import dataset_defaults
     from projnet.run import resume_run, train_and_export
     from projnet.run_dir import default_run_dir

@@ -26,7 +26,7 @@ def config_command(
     from rich.console import Console
     from rich.table import Table
 
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.config_listing import list_settings
     from projnet.data import dataset_defaults
 

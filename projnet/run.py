@@ -11,7 +11,8 @@ from pathlib import Path
 
 from projnet import run_dir as names
 from projnet.atomic_io import atomic_write_json, atomic_write_text, atomic_write_with
-from projnet.config import RunConfig, config_from_toml, config_to_toml, get_key, known_keys
+from projnet.config import RunConfig, get_key, known_keys
+from projnet.config_settings import config_from_toml, config_to_toml
 from projnet.data import load_dataset
 from projnet.data.registry import absolute_dataset
 from projnet.errors import ProjnetError, UsageError

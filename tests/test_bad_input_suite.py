@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from projnet.cli import app
-from projnet.config import RunConfig, known_keys, resolve_config
+from projnet.config import RunConfig, known_keys
+from projnet.config_settings import resolve_config
 from projnet.data import dataset_defaults
 from projnet.errors import ProjnetError, UsageError
 from tests.helpers import one_line_error

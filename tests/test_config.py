@@ -1,6 +1,7 @@
 import pytest
 
-from projnet.config import RunConfig, config_from_toml, config_to_toml, resolve_config
+from projnet.config import RunConfig
+from projnet.config_settings import config_from_toml, config_to_toml, resolve_config
 from projnet.data import dataset_defaults
 from projnet.errors import UsageError
 

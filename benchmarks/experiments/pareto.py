@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     import_tensorflow_quietly()
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.data import dataset_defaults, load_dataset
     from projnet.device_bench.runner import BenchSettings
 

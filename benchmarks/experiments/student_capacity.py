@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from benchmarks.experiments.pareto import cached_teacher_model, train_plain_mlp
     from projnet.atomic_io import atomic_write_json
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.data import dataset_defaults, load_dataset
     from projnet.projection.structured_projection import StructuredProjection
     from projnet.trainer.fixed_teacher import distil_from_logits

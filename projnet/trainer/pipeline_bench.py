@@ -59,7 +59,7 @@ class BenchSpec:
 
 
 def _run_config(spec: BenchSpec):
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.data import dataset_defaults
 
     overrides = {"data.dataset": spec.dataset, "pipeline.engine": spec.engine, "pipeline.stages": spec.stages,

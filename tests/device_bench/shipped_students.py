@@ -74,7 +74,7 @@ def export_every_student(folder: Path) -> list[Path]:
     cases = [(backend, text if BACKENDS[backend].input_kind == "ids" else digits, "") for backend in BACKENDS]
     cases += [(backend, fashion_style, "fashion_style_") for backend in ("dense", "patch")]  # 28x28 image inputs
     if locate_banking77(DataConfig(dataset="banking77")):  # CI and the working tree have it; a bare clone does not
-        from projnet.config import resolve_config
+        from projnet.config_settings import resolve_config
         from projnet.data import dataset_defaults
 
         banking77 = load_dataset(resolve_config(None, ["data.dataset=banking77"], dataset_defaults).data)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from projnet.config import config_from_toml, resolve_config
+from projnet.config_settings import config_from_toml, resolve_config
 from projnet.data import dataset_defaults
 
 

@@ -100,7 +100,7 @@ def test_round_trip_and_stored_weights(student, ids, tmp_path):
 
 
 def test_refusals():
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.registry import check_quant_mode
 
     with pytest.raises(ValueError, match=r"bits_per_function \(d\) must be an int in \[1, 16\] for token. "

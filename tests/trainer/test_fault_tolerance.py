@@ -114,7 +114,7 @@ def test_same_seed_gives_byte_identical_tflite_files(tmp_path):
 
 def test_nan_loss_stops_with_the_last_good_checkpoint(tmp_path, monkeypatch):
     from projnet import run
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.data import dataset_defaults, load_dataset
 
     def poisoned(data):

@@ -61,7 +61,7 @@ def test_bad_pipeline_input_is_one_line(args, code, message, tmp_path):
 def test_nan_stops_naming_stage_and_step_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
     """A NaN batch in epoch 2: stage 0's gradient goes NaN at once (its Jacobian is taken at the NaN input)."""
     from projnet import run
-    from projnet.config import resolve_config
+    from projnet.config_settings import resolve_config
     from projnet.data import dataset_defaults
     from projnet.trainer import pipeline_training
 
