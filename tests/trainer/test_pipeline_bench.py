@@ -55,6 +55,22 @@ def test_pipeline_bench_runs_engines_interleaved_and_writes_the_report(tmp_path)
             assert f"run {run}/4: {engine} x2 epoch {epoch}/3 val acc trainer" in result.output, result.output
 
 
+def test_a_bp_warmup_run_counts_its_backprop_epochs_at_bp_rate_in_the_whole_run_figure(tmp_path):
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["pipeline-bench", "--dataset", "digits", "--stages", "2", "--engines",
+                                      "bp,sideways+bp_warmup", "--epochs", "4", "--warmup-epochs", "1",
+                                      "--batch-size", "32", "--trainer-hidden", "32,32", "--learning-rate", "3e-3",
+                                      "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    warm, bp = report["engines"]["sideways+bp_warmup"], report["engines"]["bp"]
+    expected = 4 / (1 / bp["samples_per_s"] + 3 / warm["samples_per_s"])
+    assert warm["whole_run_samples_per_s"] == pytest.approx(expected)
+    assert report["speedup_vs_bp"]["sideways+bp_warmup"]["whole_run_ratio"] == pytest.approx(expected / bp["samples_per_s"])
+    assert warm["test_accuracy"] > 0.3 and report["warmup_epochs"] == 1
+    assert "whole run" in result.output
+
+
 def test_pipeline_bench_refuses_zero_repeats():
     result = CliRunner().invoke(app, ["pipeline-bench", "--repeats", "0"])
     assert result.exit_code == 2
@@ -64,6 +80,12 @@ def test_pipeline_bench_refuses_zero_repeats():
     (["--dataset", "banking77"], "error: pipeline-bench trains float-feature trainers; banking77 has text ids"),
     (["--dataset", "nope"], "error: unknown data set 'nope'; known: digits, fashion_mnist, banking77, csv:PATH"),
     (["--plot", "plan.txt"], "error: --plot writes a PNG file: name it FILE.png."),
+    (["--engines", "bp,dni+age_lr"], "error: pipeline.staleness=age_lr corrects stale gradients, and "
+                                     "pipeline.engine=dni has none"),
+    (["--engines", "sideways+pipemare"], "error: --engines takes a comma list of bp, sideways, dni, each optionally "
+                                         "+METHOD (age_lr, bp_warmup). Received: 'sideways+pipemare'"),
+    (["--engines", "sideways+bp_warmup", "--epochs", "2", "--warmup-epochs", "2"],
+     "error: --warmup-epochs 2 of backprop leave none of --epochs 2 to the pipeline"),
 ])
 def test_pipeline_bench_refuses_bad_input_before_any_engine_starts(args, message, tmp_path, monkeypatch):
     """These used to fail inside the first engine's process (a TypeError, a `projnet.errors.UsageError:` prefix)."""
