@@ -19,7 +19,10 @@ Buffers, all of the previous tick (K stages; lists run over stage boundaries 0..
   stash1[b], stash2[b] (+ labels, dni): stage b's outputs one and two ticks ago, which the returned
       gradient of the same sample meets two ticks later;
   delay_x/y/ident/valid: the student's delay line, so that the student sees the input and label of
-      the sample whose trainer output leaves the pipeline (K-1 ticks late for sideways and dni).
+      the sample whose trainer output leaves the pipeline (K-1 ticks late for sideways and dni);
+  stash_in_{k} (sideways with `stash_inputs`): stage k's inputs of the last 2(K-1-k) ticks, newest
+      first: the oldest is the input of the sample whose gradient arrives, so that stage k recomputes
+      its forward there and takes the Jacobian at the gradient's own sample (one more forward a tick).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class EngineParts:
     synthetic_models: list[keras.Model] | None = None  # dni: one per stage boundary
     synthetic_optimizers: list[keras.optimizers.Optimizer] | None = None
     serial_devices: bool = True  # chain each device's ops, so that a device never borrows another's core
+    stash_inputs: bool = False  # sideways, pipeline.staleness=stash: the Jacobian at the gradient's own sample
 
 
 def build_synthetic_models(staged: StagedTrainer, num_classes: int, learning_rate: float, hidden: list[int] = ()
@@ -114,6 +118,10 @@ class PipelineEngine:
             for name in ("stash1", "stash2"):
                 buffers[name] = [zeros((B, width[b])) for b in bounds]
                 buffers[name + "_label"] = [zeros((B,), tf.int32) for _ in bounds]
+        if self.engine == "sideways" and self.parts.stash_inputs:
+            inputs = [self.num_features] + width
+            for k in bounds:
+                buffers[f"stash_in_{k}"] = [zeros((B, inputs[k])) for _ in range(2 * (self.K - 1 - k))]
         if self.engine == "bp":  # nothing crosses a tick boundary
             buffers = {k: [] for k in buffers}
         return buffers
@@ -181,6 +189,10 @@ class PipelineEngine:
                 if k == K - 1:
                     grads = tape.gradient(loss, sources)
                     logits, label, out_ident, valid = out, label_in, ident_in, valid_in
+                elif self.engine == "sideways" and self.parts.stash_inputs:
+                    origin_clip = buffers["grad_clip"][k]
+                    grads = self._stashed_gradient(k, a, buffers, new)
+                    jacobian_at[k] = backward[k]
                 elif self.engine == "sideways":
                     origin_clip = buffers["grad_clip"][k]
                     same_clip = tf.cast(tf.equal(clip_in, origin_clip), tf.float32)[:, None]  # (batch, 1)
@@ -235,6 +247,19 @@ class PipelineEngine:
                 grad_norms[k] = self._update(k, grads[:len(weights)], updates[k])
                 upstream = grads[-1]
         return outputs[-1], y, ident, tf.constant(1.0), grad_norms
+
+    def _stashed_gradient(self, k, a, buffers, new):
+        """Stage k's gradients for the sample whose output gradient arrived, at that sample's own (stashed) input
+        with today's weights; shifts the stash: `a` in, the oldest input out."""
+        line = buffers[f"stash_in_{k}"]
+        new[f"stash_in_{k}"] = [a] + line[:-1]
+        stashed, stage = line[-1], self.stages[k]
+        with tf.GradientTape() as tape:
+            if k > 0:
+                tape.watch(stashed)
+            out = stage(stashed, training=True)
+        sources = stage.trainable_variables + ([stashed] if k > 0 else [])
+        return tape.gradient(out, sources, output_gradients=buffers["grad"][k])
 
     def _synthetic(self, k, h, labels):
         features = tf.concat([tf.stop_gradient(h), tf.one_hot(labels, self.parts.num_classes)], axis=-1)

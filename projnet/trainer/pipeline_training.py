@@ -111,7 +111,8 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     # the student shares the device of the cheapest stage, which has the most time to spare in a tick
     lightest = devices[min(range(len(devices)), key=lambda k: staged.stage_costs[k])]
     parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, num_classes,
-                        pipeline.update_every, None if remote else lightest, *synthetic, pipeline.serial_devices)
+                        pipeline.update_every, None if remote else lightest, *synthetic, pipeline.serial_devices,
+                        stash_inputs=pipeline.staleness == "stash")
     groups = {"trainer": list(staged.model.variables), "student": list(student.variables),
               "trainer_optimizers": [v for o in stage_optimizers for v in o.variables],
               "student_optimizer": list(student_optimizer.variables),

@@ -8,7 +8,11 @@ the earlier the stage, the older and the more mismatched its gradient. The metho
   age_k^p, with p falling linearly from 1 to 0 over `pipeline.warmup_epochs`, so the oldest gradients
   take the smallest steps while the weights move fastest, and every stage reaches the full rate later;
 - "bp_warmup": the first `pipeline.warmup_epochs` epochs train with exact backprop over the same stages,
-  devices and optimizers, then the pipeline fills and Sideways takes over from a trained start.
+  devices and optimizers, then the pipeline fills and Sideways takes over from a trained start;
+- "stash": stage k keeps its inputs of the last 2(K-1-k) ticks and takes the Jacobian of an arriving
+  gradient at that gradient's own sample (recomputing its forward there: one more forward a tick)
+  instead of at the activation it holds now; the gradient is still 2(K-1-k) updates old. This is
+  PipeDream's activation stashing without its weight stashing, and no longer Sideways' approximation.
 `bp` has no stale gradient and `dni`'s stages update from a synthetic gradient of the very sample they
 forward: both refuse a method (`refusal`). No TensorFlow here: the config check reads this module
 before TensorFlow starts; the rate schedule itself is `AgeScaledRate` in trainer/pipeline_training.py.

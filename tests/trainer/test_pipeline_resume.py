@@ -27,10 +27,14 @@ def _run(config, splits, run_dir=None, resume=False):
     return [v.numpy() for v in run.staged.model.weights] + [v.numpy() for v in student.weights], run
 
 
-@pytest.mark.parametrize("engine, stages", [("sideways", 2), ("sideways", 3), ("dni", 2)])
+@pytest.mark.parametrize("engine, stages, staleness", [
+    ("sideways", 2, "none"), ("sideways", 3, "none"), ("dni", 2, "none"),
+    ("sideways", 3, "stash"),  # the stashed inputs are buffers too
+    ("sideways", 2, "bp_warmup"),  # killed in the pipeline's first epoch, after the backprop one
+])
 def test_killed_mid_epoch_and_resumed_ends_with_the_uninterrupted_weights(digits, tmp_path, monkeypatch, engine,
-                                                                          stages):
-    config = _config(engine, stages, epochs=2, checkpoint_every_steps=7)
+                                                                          stages, staleness):
+    config = _config(engine, stages, epochs=2, checkpoint_every_steps=7, staleness=staleness)
     ticks_per_epoch = len(digits.x_train) // config.train.batch_size
     kill_at = ticks_per_epoch + 10 + ((ticks_per_epoch + 10) % 7 == 0)  # in epoch 2, not on a checkpoint step
     last_checkpoint = kill_at - kill_at % 7

@@ -56,3 +56,31 @@ def test_bp_warmup_is_backprop_for_its_epochs_then_the_pipeline(digits):
     assert first != sideways.history.epochs[0]
     assert second["loss"] != bp.history.epochs[1]["loss"] and second["loss"] != sideways.history.epochs[1]["loss"]
     assert warmed.samples_per_s > 0  # its pipeline epoch is on the clock when it is the run's last
+
+
+def test_stash_takes_each_gradient_at_its_own_sample_on_a_moving_stream(digits):
+    """Frozen weights, a stream that never repeats a batch: with the stash every stage's gradient is exactly
+    backprop's gradient of the sample it belongs to (Sideways' own is not: its Jacobian is at a later frame)."""
+    from projnet.trainer.pipeline_engines import PipelineEngine
+    from tests.trainer.test_pipeline_engines import _batches
+
+    K, ticks = 3, 9
+    batches = _batches(digits, ticks)
+    bp_engine, _ = _engine(_config("bp", K), digits, ticks)
+    bp_norms = [np.asarray(bp_engine.step(x, y, i, bp_engine.initial_buffers(), (False,) * K, False)[1]["grad_norms"])
+                for x, y, i, _ in batches]
+    for method in ("stash", "none"):
+        engine, _ = _engine(_config("sideways", K, staleness=method), digits, ticks)
+        assert isinstance(engine, PipelineEngine) and engine.parts.stash_inputs == (method == "stash")
+        buffers, matched = engine.initial_buffers(), []
+        for tick, (x, y, ident, _) in enumerate(batches):
+            buffers, figures = engine.step(x, y, ident, buffers, (False,) * K, False)
+            for k in range(K - 1):
+                sample = tick - 2 * (K - 1) + k  # whose gradient stage k applies at this tick
+                if sample >= 0:
+                    assert int(figures["backward_ident"][k]) == batches[sample][2][0]
+                    got, want = float(figures["grad_norms"][k]), float(bp_norms[sample][k])
+                    matched.append(got == pytest.approx(want, rel=1e-5))
+                    if method == "stash":
+                        assert int(figures["jacobian_ident"][k]) == batches[sample][2][0]
+        assert len(matched) == 5 + 6 and all(matched) == (method == "stash"), (method, matched)
