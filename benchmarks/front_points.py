@@ -1,12 +1,20 @@
 """Accuracy/size fronts shared by the text and image front benchmarks: budget table, plot, printout.
 
 A point is {"kind": "student" | "baseline", "family", "name", "accuracy" (median over seeds),
-"accuracy_runs", "size_bytes", "p50_us" (featurize + infer), "infer_p50_us", "command"}.
+"accuracy_runs", "size_bytes", "p50_us" (featurize + infer), "infer_p50_us", "command"}. A student's
+"size_bytes" is its graph's, without the TFLite metadata it also ships ("metadata_bytes": labels,
+featurizer spec, normalization), so that it compares like for like with a baseline's bare .tflite.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+
+def graph_and_metadata_bytes(entry: dict) -> dict:
+    """{"size_bytes", "metadata_bytes"} of a metrics.json model entry: the graph apart from its metadata."""
+    metadata = entry.get("metadata_bytes", 0)
+    return {"size_bytes": entry["size_bytes"] - metadata, "metadata_bytes": metadata}
 
 
 def best_within(points: list[dict], kind: str, max_bytes: int) -> dict | None:
@@ -85,6 +93,8 @@ def merge_seeds(runs_by_seed: list[list[dict]]) -> list[dict]:
         point = dict(per_seed[0])
         point["accuracy_runs"] = [p["accuracy"] for p in per_seed]
         point["accuracy"] = statistics.median(point["accuracy_runs"])
+        if "agreement" in point:  # int8 top-1 = float top-1, every seed (the point keeps seed 0's)
+            point["agreement_runs"] = [p["agreement"] for p in per_seed]
         if "trainer_accuracy" in point:
             point["trainer_accuracy_runs"] = [p["trainer_accuracy"] for p in per_seed]
             point["trainer_accuracy"] = statistics.median(point["trainer_accuracy_runs"])

@@ -25,8 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.front_points import (budget_rows, family_rows, merge_seeds, parse_budgets, plot_front,
-                                     print_front, run_every_seed)
+from benchmarks.front_points import (budget_rows, family_rows, graph_and_metadata_bytes, merge_seeds, parse_budgets,
+                                     plot_front, print_front, run_every_seed)
 
 BUDGETS_KB = (16, 32, 64, 128)
 
@@ -62,7 +62,7 @@ def run_student(dataset: str, name: str, settings: list[str], seed: int, runs: P
     metrics = json.loads((out / "metrics.json").read_text())
     int8 = metrics["student_int8"]
     return {"kind": "student", "family": "patch", "name": name, "model": str(out / "student_int8.tflite"),
-            "accuracy": int8["accuracy"], "size_bytes": int8["size_bytes"], "agreement": int8["agreement"],
+            "accuracy": int8["accuracy"], **graph_and_metadata_bytes(int8), "agreement": int8["agreement"],
             "bit_flip_rate": int8["bit_flip_rate"], "trainer_accuracy": metrics["trainer"]["accuracy"],
             "trainer_float_bytes": metrics["trainer_float"]["size_bytes"], "ops": sorted(set(int8["ops"])),
             "command": "projnet " + " ".join(args)}

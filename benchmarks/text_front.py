@@ -27,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.front_points import budget_rows, merge_seeds, parse_budgets, plot_front, print_front, run_every_seed
+from benchmarks.front_points import (budget_rows, graph_and_metadata_bytes, merge_seeds, parse_budgets, plot_front,
+                                     print_front, run_every_seed)
 from benchmarks.text_front_fasttext import fasttext_point
 
 BUDGETS_KB = (32, 64, 128, 256)
@@ -75,7 +76,7 @@ def run_student(dataset: str, name: str, settings: list[str], seed: int, runs: P
         subprocess.run(cli(*args, "--out", str(out), "--overwrite", "--quiet"), check=True, stdout=subprocess.DEVNULL)
     metrics = json.loads((out / "metrics.json").read_text())
     return {"kind": "student", "family": name.split("_")[0], "name": name, "model": str(out / "student_int8.tflite"),
-            "accuracy": metrics["student_int8"]["accuracy"], "size_bytes": metrics["student_int8"]["size_bytes"],
+            "accuracy": metrics["student_int8"]["accuracy"], **graph_and_metadata_bytes(metrics["student_int8"]),
             "agreement": metrics["student_int8"]["agreement"], "trainer_accuracy": metrics["trainer"]["accuracy"],
             "command": "projnet " + " ".join(args)}
 

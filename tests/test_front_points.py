@@ -40,3 +40,11 @@ def test_the_front_runs_without_fasttext_and_says_so(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "fasttext", None)  # as if the optional package were not installed
     point = fasttext_point(tmp_path / "train.csv", tmp_path / "test.csv", "label", [0])
     assert point == {"absent": "fasttext not installed (pip install fasttext-numpy2); the front has no fastText point"}
+
+
+def test_a_students_size_on_the_front_is_its_graph_without_the_metadata_it_ships():
+    from benchmarks.front_points import graph_and_metadata_bytes
+
+    assert graph_and_metadata_bytes({"size_bytes": 74_349, "metadata_bytes": 12_621}) == {
+        "size_bytes": 61_728, "metadata_bytes": 12_621}
+    assert graph_and_metadata_bytes({"size_bytes": 45_000}) == {"size_bytes": 45_000, "metadata_bytes": 0}
