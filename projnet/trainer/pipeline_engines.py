@@ -22,7 +22,9 @@ Buffers, all of the previous tick (K stages; lists run over stage boundaries 0..
       the sample whose trainer output leaves the pipeline (K-1 ticks late for sideways and dni);
   stash_in_{k} (sideways with `stash_inputs`): stage k's inputs of the last 2(K-1-k) ticks, newest
       first: the oldest is the input of the sample whose gradient arrives, so that stage k recomputes
-      its forward there and takes the Jacobian at the gradient's own sample (one more forward a tick).
+      its forward there and takes the Jacobian at the gradient's own sample (one more forward a tick);
+  wstash_{k}_{j} (`stash_weights` too): stage k's trainable variable j at the start of each of those
+      ticks, so that the recomputed forward also uses the weights the sample was forwarded with.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class EngineParts:
     synthetic_optimizers: list[keras.optimizers.Optimizer] | None = None
     serial_devices: bool = True  # chain each device's ops, so that a device never borrows another's core
     stash_inputs: bool = False  # sideways, pipeline.staleness=stash: the Jacobian at the gradient's own sample
+    stash_weights: bool = False  # and at the weights that sample was forwarded with (pipeline.staleness=weight_stash)
 
 
 def build_synthetic_models(staged: StagedTrainer, num_classes: int, learning_rate: float, hidden: list[int] = ()
@@ -122,6 +125,9 @@ class PipelineEngine:
             inputs = [self.num_features] + width
             for k in bounds:
                 buffers[f"stash_in_{k}"] = [zeros((B, inputs[k])) for _ in range(2 * (self.K - 1 - k))]
+                for j, v in enumerate(self.stages[k].trainable_variables if self.parts.stash_weights else []):
+                    with tf.device(self.devices[k]):  # beside the weights they copy
+                        buffers[f"wstash_{k}_{j}"] = [tf.identity(v) for _ in range(2 * (self.K - 1 - k))]
         if self.engine == "bp":  # nothing crosses a tick boundary
             buffers = {k: [] for k in buffers}
         return buffers
@@ -254,12 +260,23 @@ class PipelineEngine:
         line = buffers[f"stash_in_{k}"]
         new[f"stash_in_{k}"] = [a] + line[:-1]
         stashed, stage = line[-1], self.stages[k]
+        if not self.parts.stash_weights:
+            with tf.GradientTape() as tape:
+                if k > 0:
+                    tape.watch(stashed)
+                out = stage(stashed, training=True)
+            sources = stage.trainable_variables + ([stashed] if k > 0 else [])
+            return tape.gradient(out, sources, output_gradients=buffers["grad"][k])
+        weights = []
+        for j, variable in enumerate(stage.trainable_variables):
+            old = buffers[f"wstash_{k}_{j}"]
+            new[f"wstash_{k}_{j}"] = [tf.identity(variable)] + old[:-1]  # before this tick's update
+            weights.append(old[-1])
         with tf.GradientTape() as tape:
-            if k > 0:
-                tape.watch(stashed)
-            out = stage(stashed, training=True)
-        sources = stage.trainable_variables + ([stashed] if k > 0 else [])
-        return tape.gradient(out, sources, output_gradients=buffers["grad"][k])
+            tape.watch(weights + ([stashed] if k > 0 else []))
+            out, _ = stage.stateless_call(weights, [v.value for v in stage.non_trainable_variables], stashed,
+                                          training=True)
+        return tape.gradient(out, weights + ([stashed] if k > 0 else []), output_gradients=buffers["grad"][k])
 
     def _synthetic(self, k, h, labels):
         features = tf.concat([tf.stop_gradient(h), tf.one_hot(labels, self.parts.num_classes)], axis=-1)

@@ -112,7 +112,8 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     lightest = devices[min(range(len(devices)), key=lambda k: staged.stage_costs[k])]
     parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, num_classes,
                         pipeline.update_every, None if remote else lightest, *synthetic, pipeline.serial_devices,
-                        stash_inputs=pipeline.staleness == "stash")
+                        stash_inputs=pipeline.staleness in ("stash", "weight_stash"),
+                        stash_weights=pipeline.staleness == "weight_stash")
     groups = {"trainer": list(staged.model.variables), "student": list(student.variables),
               "trainer_optimizers": [v for o in stage_optimizers for v in o.variables],
               "student_optimizer": list(student_optimizer.variables),

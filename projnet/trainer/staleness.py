@@ -12,7 +12,10 @@ the earlier the stage, the older and the more mismatched its gradient. The metho
 - "stash": stage k keeps its inputs of the last 2(K-1-k) ticks and takes the Jacobian of an arriving
   gradient at that gradient's own sample (recomputing its forward there: one more forward a tick)
   instead of at the activation it holds now; the gradient is still 2(K-1-k) updates old. This is
-  PipeDream's activation stashing without its weight stashing, and no longer Sideways' approximation.
+  PipeDream's activation stashing without its weight stashing, and no longer Sideways' approximation;
+- "weight_stash": "stash", and the recomputed forward also uses the weights the sample was forwarded
+  with (PipeDream's weight stashing, Narayanan et al. 2019): each gradient is the exact gradient of the
+  model versions the sample met, applied 2(K-1-k) updates late; 2(K-1-k) copies of stage k's weights.
 `bp` has no stale gradient and `dni`'s stages update from a synthetic gradient of the very sample they
 forward: both refuse a method (`refusal`). No TensorFlow here: the config check reads this module
 before TensorFlow starts; the rate schedule itself is `AgeScaledRate` in trainer/pipeline_training.py.

@@ -8,7 +8,7 @@ from projnet.data import DatasetSplits, load_dataset
 from projnet.projection.student import build_student
 from projnet.trainer.pipeline_training import train_pipelined
 from projnet.trainer.staleness import gradient_age, refusal
-from tests.trainer.test_pipeline_engines import CPUS, _config, _engine
+from tests.trainer.test_pipeline_engines import CPUS, _batches, _config, _engine
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +62,15 @@ def test_stash_takes_each_gradient_at_its_own_sample_on_a_moving_stream(digits):
     """Frozen weights, a stream that never repeats a batch: with the stash every stage's gradient is exactly
     backprop's gradient of the sample it belongs to (Sideways' own is not: its Jacobian is at a later frame)."""
     from projnet.trainer.pipeline_engines import PipelineEngine
-    from tests.trainer.test_pipeline_engines import _batches
 
     K, ticks = 3, 9
     batches = _batches(digits, ticks)
     bp_engine, _ = _engine(_config("bp", K), digits, ticks)
     bp_norms = [np.asarray(bp_engine.step(x, y, i, bp_engine.initial_buffers(), (False,) * K, False)[1]["grad_norms"])
                 for x, y, i, _ in batches]
-    for method in ("stash", "none"):
+    for method in ("stash", "weight_stash", "none"):
         engine, _ = _engine(_config("sideways", K, staleness=method), digits, ticks)
-        assert isinstance(engine, PipelineEngine) and engine.parts.stash_inputs == (method == "stash")
+        assert isinstance(engine, PipelineEngine) and engine.parts.stash_inputs == (method != "none")
         buffers, matched = engine.initial_buffers(), []
         for tick, (x, y, ident, _) in enumerate(batches):
             buffers, figures = engine.step(x, y, ident, buffers, (False,) * K, False)
@@ -81,6 +80,21 @@ def test_stash_takes_each_gradient_at_its_own_sample_on_a_moving_stream(digits):
                     assert int(figures["backward_ident"][k]) == batches[sample][2][0]
                     got, want = float(figures["grad_norms"][k]), float(bp_norms[sample][k])
                     matched.append(got == pytest.approx(want, rel=1e-5))
-                    if method == "stash":
+                    if method != "none":
                         assert int(figures["jacobian_ident"][k]) == batches[sample][2][0]
-        assert len(matched) == 5 + 6 and all(matched) == (method == "stash"), (method, matched)
+        assert len(matched) == 5 + 6 and all(matched) == (method != "none"), (method, matched)
+
+
+def test_weight_stash_recomputes_with_the_weights_each_sample_was_forwarded_with(digits):
+    """Updates on: the weights stage 0 takes an arriving gradient at are its weights of 2(K-1) ticks ago."""
+    K, ticks = 3, 8
+    engine, _ = _engine(_config("sideways", K, staleness="weight_stash"), digits, ticks)
+    stage0 = engine.parts.staged.stages[0]
+    buffers, history = engine.initial_buffers(), []
+    for tick, (x, y, ident, _) in enumerate(_batches(digits, ticks)):
+        history.append([v.numpy() for v in stage0.trainable_variables])  # at the start of the tick
+        if tick >= 2 * (K - 1):
+            for j, weights in enumerate(history[tick - 2 * (K - 1)]):
+                np.testing.assert_array_equal(buffers[f"wstash_0_{j}"][-1].numpy(), weights)
+        buffers, _ = engine.step(x, y, ident, buffers, (True,) * K, tick >= engine.delay)
+    assert not np.array_equal(history[0][0], history[-1][0])  # the weights did move
