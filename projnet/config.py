@@ -70,6 +70,7 @@ class ProjectionConfig:
 class StudentConfig:
     hidden: list[int] = field(default_factory=lambda: [40])  # 192 bits x 40: digits' int8 file stays under 32 KB
     token_dim: int = 24  # token backend: E, the width of each code's learned row (T * 2^d x E int8 bytes)
+    token_pairs: bool = False  # token backend: also project each pair of neighbouring ids (mostly word bigrams)
     bit_pool: int = 2  # patch backend: the bit map is average-pooled by this much (1 = not) ...
     conv_filters: list[int] = field(default_factory=list)  # ... then read by 3x3 convolutions, each 2x2 max-pooled
 
@@ -187,6 +188,9 @@ class RunConfig:
             ("student.conv_filters", not self.student.conv_filters or spec.output == "bit_map",
              f"empty for projection.backend={self.projection.backend}: convolutions read a map of bits, which only "
              f"{one_of(b.name for b in BACKENDS.values() if b.output == 'bit_map')} makes"),
+            ("student.token_pairs", not self.student.token_pairs or spec.output == "token_codes",
+             f"false for projection.backend={self.projection.backend}: pairs of ids are projected by "
+             f"{one_of(b.name for b in BACKENDS.values() if b.output == 'token_codes')} only"),
             ("projection.bits_per_function", self.projection.bits_per_function <= spec.max_bits_per_function,
              f"at most {spec.max_bits_per_function} for projection.backend={self.projection.backend}"),
             ("projection.num_functions", spec.output != "token_codes" or token_codes <= MAX_TOKEN_CODES,

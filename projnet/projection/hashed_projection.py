@@ -25,6 +25,9 @@ import tensorflow as tf
 from projnet.projection.projection_layer import ProjectionLayer
 
 PAD_ID = 0  # the featurizer's padding id (projnet/device_bench/text_featurizer.py)
+# one id per pair of neighbouring ids: left * P + right, wrapping in int32 (P: FNV's 32-bit prime); the text
+# trainer's `trainer.adjacent_pairs` and the token student's `student.token_pairs` both form them so
+PAIR_MULTIPLIER = 16777619
 
 
 def hash_constants(num_bits: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,12 @@ def build_student(num_features: int, num_classes: int, projection: ProjectionCon
     if chosen.output == "bit_map" and image_shape is None:
         raise ValueError(f"projection.backend={projection.backend} needs the images' (height, width, channels)")
     bit_layer = make_projection_layer(projection, image_shape)
-    x = bit_layer(inputs)  # (batch, T * d) bits in {0, 1}, or (batch, L, T) codes for token backends
+    ids = inputs
+    if chosen.output == "token_codes" and student.token_pairs:
+        from projnet.projection.token_projection import AdjacentIdPairs
+
+        ids = AdjacentIdPairs(name="student_id_pairs")(inputs)  # (batch, 2L - 1)
+    x = bit_layer(ids)  # (batch, T * d) bits in {0, 1}, or (batch, L, T) codes for token backends
     if center is not None:
         bit_layer.center_on(center)
     if chosen.output == "token_codes":
@@ -35,7 +40,7 @@ def build_student(num_features: int, num_classes: int, projection: ProjectionCon
 
         rows = keras.layers.Embedding(bit_layer.num_codes, student.token_dim, name="student_code_rows",
                                       embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05))(x)
-        x = TokenPool(name="student_token_pool")(rows, inputs)  # (batch, E)
+        x = TokenPool(name="student_token_pool")(rows, ids)  # (batch, E)
     if chosen.output == "bit_map":
         x = bit_map_readout(x, student)
     for i, width in enumerate(student.hidden):

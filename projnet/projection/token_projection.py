@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from projnet.projection.hashed_projection import PAD_ID, add_hash_weights
+from projnet.projection.hashed_projection import PAD_ID, PAIR_MULTIPLIER, add_hash_weights
 from projnet.projection.projection_layer import ProjectionLayer
 
 
@@ -58,6 +58,28 @@ class TokenProjection(ProjectionLayer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[1], self.num_functions)
+
+
+@keras.saving.register_keras_serializable(package="projnet")
+class AdjacentIdPairs(keras.layers.Layer):
+    """(batch, L) ids -> (batch, 2L - 1): the ids, then one id per pair of neighbours (`student.token_pairs`).
+
+    The featurizer writes a text's words first and in order, so most pairs are word bigrams: formed in
+    the graph (STRIDED_SLICE, MUL, ADD, SELECT_V2, CONCATENATION; int32, wrapping like the hashes), the
+    shipped featurizer does not change. A pair with padding on either side is padding (0); a real pair
+    whose id wraps to exactly 0 (one in 2^32) is dropped with them.
+    """
+
+    def call(self, ids):
+        ids = tf.cast(ids, tf.int32)
+        left, right = ids[:, :-1], ids[:, 1:]
+        both = tf.logical_and(tf.not_equal(left, PAD_ID), tf.not_equal(right, PAD_ID))
+        pairs = tf.where(both, left * PAIR_MULTIPLIER + right, tf.zeros_like(left))
+        return tf.concat([ids, pairs], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        length = input_shape[1]
+        return (input_shape[0], None if length is None else 2 * length - 1)
 
 
 @keras.saving.register_keras_serializable(package="projnet")

@@ -23,10 +23,9 @@ import numpy as np
 from keras import ops
 
 from projnet.config import TrainerConfig
+from projnet.projection.hashed_projection import PAD_ID, PAIR_MULTIPLIER
 from projnet.registry import TRAINER_POOLINGS as POOLINGS
 
-PAD_ID = 0  # the featurizer's padding id (projnet/device_bench/text_featurizer.py)
-PAIR_MULTIPLIER = 16777619  # FNV's 32-bit prime: pair = left * P + right, wrapping in int32, then modulo buckets
 
 
 def bag_buckets(ids, buckets: int, pairs: bool = False):

@@ -122,3 +122,40 @@ def test_ids_outside_int32_are_refused_not_wrapped():
     with pytest.raises(UsageError, match=r"^mine has feature ids outside int32 \(\[1, 2147483648\]\)"):
         check_backend_fits("token", wide, "mine")
     check_backend_fits("token", np.array([[-2**31, 2**31 - 1]], np.int64), "mine")  # the int32 range itself is fine
+
+
+def test_adjacent_id_pairs_by_hand_wrapping_in_int32_and_padding_pairs_with_padding():
+    from projnet.projection.hashed_projection import PAIR_MULTIPLIER
+    from projnet.projection.token_projection import AdjacentIdPairs
+
+    ids = np.array([[5, 2**31 - 1, -7, 0], [0, 0, 0, 0]], np.int32)
+    out = np.asarray(AdjacentIdPairs()(ids))
+    exact = lambda a, b: np.int64(a) * PAIR_MULTIPLIER + b  # noqa: E731
+    expected = np.array([[5, 2**31 - 1, -7, 0, exact(5, 2**31 - 1), exact(2**31 - 1, -7), 0], [0] * 7]).astype(np.int32)
+    assert exact(5, 2**31 - 1) >= 2**31 and exact(2**31 - 1, -7) >= 2**31  # both pairs wrap
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("runtime", ["ai_edge_litert", "tensorflow.lite"])
+def test_a_pairs_students_codes_are_identical_in_tensorflow_and_tflite(ids, runtime):
+    from projnet.device_bench.model_file import model_ops
+    from projnet.export.student_conversion import convert_student
+
+    student = build_student(MAX_IDS, 5, ProjectionConfig(backend="token", num_functions=T, bits_per_function=D,
+                                                         seed=4), StudentConfig(hidden=[], token_dim=6, token_pairs=True))
+    codes_model = projection_submodel(student)
+    expected = np.asarray(codes_model(ids))
+    assert expected.shape == (len(ids), 2 * MAX_IDS - 1, T)
+    for mode in ("float", "int8"):
+        model = convert_student(codes_model, mode, ids)
+        got, _ = raw_outputs(model, ids, runtime)
+        np.testing.assert_array_equal(got, expected)
+        assert {op["name"] for op in model_ops(model)} <= {
+            "EXPAND_DIMS", "MUL", "ADD", "RIGHT_SHIFT", "STRIDED_SLICE", "NOT_EQUAL", "LOGICAL_AND", "SELECT_V2",
+            "ZEROS_LIKE", "CONCATENATION"}
+    with pytest.raises(UsageError, match="student.token_pairs must be false for projection.backend=hashed"):
+        from projnet.config_settings import resolve_config
+        from projnet.data import dataset_defaults
+
+        resolve_config(None, ["data.dataset=banking77", "projection.backend=hashed", "student.token_pairs=true"],
+                       dataset_defaults)
