@@ -55,10 +55,10 @@ DEFAULT_STUDENTS = list(STUDENTS)
 STUDENTS.update(WIDE_ROWS)
 # name -> --set overrides for the trainer every student of the run learns from (`--trainer`)
 TRAINERS = {
-    "bag": [],  # the text defaults' trainer
+    "default": [],  # the text defaults' trainer (projnet/data/text_csv.py): tfidf wide & deep over ids and pairs
     "mean_bag": ["trainer.pooling=mean", "trainer.embedding_dim=64", "trainer.hidden=[256]", "trainer.wide=false",
-                 "trainer.adjacent_pairs=false", "trainer.buckets=65536"],  # the defaults before the tfidf trainer
-    # idf-weighted bag 32,768 x 256 + a linear TF-IDF part, over the ids and their neighbouring pairs
+                 "trainer.adjacent_pairs=false", "trainer.buckets=65536"],  # the defaults before it
+    # the defaults' trainer spelt out: what benchmarks/results/text_front_*.json were measured with
     "tfidf_wide_pairs": ["trainer.pooling=tfidf", "trainer.embedding_dim=256", "trainer.hidden=[]", "trainer.wide=true",
                          "trainer.adjacent_pairs=true", "trainer.buckets=32768"],
 }
@@ -122,7 +122,7 @@ def main() -> int:
     parser.add_argument("--plot", type=Path, required=True)
     parser.add_argument("--runs", type=Path, default=None, help="where the runs go [runs/front/<dataset>]")
     parser.add_argument("--students", default=",".join(DEFAULT_STUDENTS), help="comma list of names from STUDENTS")
-    parser.add_argument("--trainer", default="bag", choices=list(TRAINERS), help="the students' trainer [bag]")
+    parser.add_argument("--trainer", default="default", choices=list(TRAINERS), help="the students' trainer [default]")
     parser.add_argument("--min-time", type=float, default=2.0, help="seconds of timed texts per model")
     parser.add_argument("--reuse", action="store_true", help="keep runs that already have metrics.json")
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS_KB)), help="KB, comma list")
@@ -139,7 +139,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown students {unknown}; known: {', '.join(STUDENTS)}")
     runs = args.runs or Path("runs/front") / args.dataset.replace(":", "_").replace("/", "_").strip("._")
-    if args.runs is None and args.trainer != "bag":  # --reuse must never pick up another trainer's runs
+    if args.runs is None and args.trainer != "default":  # --reuse must never pick up another trainer's runs
         runs = runs.with_name(f"{runs.name}-{args.trainer}")
     train_csv, test_csv, label_column = test_csv_of(args.dataset)
     started = time.time()
