@@ -31,7 +31,8 @@ def pipeline_bench_command(
         help="Each device runs one op at a time, as an accelerator does; --no-serial-devices lets a busy stage's "
              "independent ops borrow idle devices' cores (TensorFlow's default).")] = True,
     seed: Annotated[int, typer.Option(help="Initialisation and stream seed.")] = 0,
-    warmup_epochs: Annotated[int, typer.Option(min=1, help="Epochs of a staleness method's warm-up.")] = 1,
+    warmup_epochs: Annotated[int, typer.Option(min=0, help="Epochs of a staleness method's warm-up (age_lr: 0 = "
+                                               "its rate scale never fades).")] = 1,
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Run the engines this many times, interleaved; "
                                          "report each engine's median run and every run's figures.")] = 1,
     data_dir: DataDir = None,
@@ -53,7 +54,9 @@ def pipeline_bench_command(
     for engine, method in pairs:
         if refusal(method, engine):
             raise UsageError(refusal(method, engine))
-    if epochs <= warmup_epochs and any(m == "bp_warmup" for _, m in pairs):
+    if any(m == "bp_warmup" for _, m in pairs) and warmup_epochs == 0:
+        raise UsageError("--warmup-epochs 0 with bp_warmup trains no backprop epoch; use at least 1")
+    if any(m == "bp_warmup" for _, m in pairs) and warmup_epochs >= epochs:
         raise UsageError(f"--warmup-epochs {warmup_epochs} of backprop leave none of --epochs {epochs} to the pipeline")
     if stream not in STREAMS:
         raise UsageError(f"--stream must be one of: {', '.join(STREAMS)}. Received: {stream!r}")

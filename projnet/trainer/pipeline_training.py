@@ -54,16 +54,16 @@ class PipelineRun:
 
 
 class AgeScaledRate(keras.optimizers.schedules.LearningRateSchedule):
-    """`base`'s rate divided by max(age, 1)^p, p = max(0, 1 - step / fade_steps): PipeMare's rescheduling
-    (`pipeline.staleness=age_lr`, trainer/staleness.py)."""
+    """`base`'s rate divided by max(age, 1)^p, p = max(0, 1 - step / fade_steps), or p = 1 throughout when
+    fade_steps is 0: PipeMare's rescheduling (`pipeline.staleness=age_lr`, trainer/staleness.py)."""
 
     def __init__(self, base, age: int, fade_steps: int):
-        self.base, self.age, self.fade_steps = base, int(age), max(int(fade_steps), 1)
+        self.base, self.age, self.fade_steps = base, int(age), max(int(fade_steps), 0)
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
         rate = self.base(step) if callable(self.base) else tf.constant(self.base, tf.float32)
-        power = tf.maximum(0.0, 1.0 - step / float(self.fade_steps))
+        power = tf.maximum(0.0, 1.0 - step / float(self.fade_steps)) if self.fade_steps else tf.constant(1.0)
         return rate * tf.pow(float(max(self.age, 1)), -power)
 
     def get_config(self):

@@ -37,6 +37,13 @@ def test_age_lr_divides_each_stage_rate_by_its_age_and_fades_over_the_warmup(dig
     np.testing.assert_allclose(rates(10), [1e-3 / 2, 1e-3 / 2 ** 0.5, 1e-3], rtol=1e-6)  # p = 1/2
     np.testing.assert_allclose(rates(20), [1e-3] * 3, rtol=1e-6)
     np.testing.assert_allclose(rates(35), [1e-3] * 3, rtol=1e-6)
+    constant, _ = _engine(_config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="age_lr", warmup_epochs=0),
+                          digits, ticks=40)
+    for step in (0, 35):  # warmup_epochs=0: the scale never fades
+        for optimizer in constant.parts.stage_optimizers:
+            optimizer.iterations.assign(step)
+        np.testing.assert_allclose([float(o.learning_rate) for o in constant.parts.stage_optimizers],
+                                   [1e-3 / 4, 1e-3 / 2, 1e-3], rtol=1e-6)
     plain, _ = _engine(_config("sideways", 3, epochs=2, learning_rate=1e-3), digits, ticks=40)
     assert [float(o.learning_rate) for o in plain.parts.stage_optimizers] == pytest.approx([1e-3] * 3)
 
