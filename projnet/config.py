@@ -114,7 +114,8 @@ class PipelineConfig:
     motion_speed: float = 1.0  # multiplies the smooth stream's per-frame shift, turn and zoom: Sideways' smoothness axis
     update_every: int = 1  # pipelined engines: ticks whose (pseudo-)gradients are summed into one update
     staleness: str = "none"  # sideways: "age_lr" or "bp_warmup" correct its stale gradients (trainer/staleness.py)
-    warmup_epochs: int = 1  # staleness: epochs of backprop ("bp_warmup") or of the rate scale's fade ("age_lr"; 0: never)
+    warmup_epochs: int = 1  # staleness "bp_warmup": the epochs trained with backprop before the pipeline starts
+    age_fade_epochs: int = 0  # staleness "age_lr": the epochs over which the age scale fades to 1 (0: it never does)
     synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni: stages fed synthetic gradients; Adam makes their noise full-size steps
     # dni's synthetic models' ReLU layers ([] = linear cDNI); Fashion-MNIST K=2 trainer: linear 0.25, [1024] 0.836, bp 0.862
@@ -214,7 +215,8 @@ class RunConfig:
             ("pipeline.motion_speed", 0.0 <= self.pipeline.motion_speed < 1e6, "0 or more (0: still images)"),
             ("pipeline.update_every", self.pipeline.update_every >= 1, "at least 1"),
             ("pipeline.staleness", self.pipeline.staleness in STALENESS_METHODS, f"one of: {one_of(STALENESS_METHODS)}"),
-            ("pipeline.warmup_epochs", 0 <= self.pipeline.warmup_epochs <= MAX_EPOCHS, f"between 0 and {MAX_EPOCHS}"),
+            ("pipeline.warmup_epochs", 1 <= self.pipeline.warmup_epochs <= MAX_EPOCHS, f"between 1 and {MAX_EPOCHS}"),
+            ("pipeline.age_fade_epochs", 0 <= self.pipeline.age_fade_epochs <= MAX_EPOCHS, f"between 0 and {MAX_EPOCHS}"),
             ("pipeline.synthetic_learning_rate", 0.0 <= self.pipeline.synthetic_learning_rate < math.inf,
              "non-negative (0 = train.learning_rate)"),
             ("pipeline.dni_stage_learning_rate", 0.0 < self.pipeline.dni_stage_learning_rate < math.inf, "positive"),
@@ -262,9 +264,6 @@ class RunConfig:
         why_not = staleness_refusal(self.pipeline.staleness, self.pipeline.engine)
         if why_not:
             raise UsageError(why_not)
-        if self.pipeline.staleness == "bp_warmup" and self.pipeline.warmup_epochs == 0:
-            raise UsageError("pipeline.warmup_epochs=0 with pipeline.staleness=bp_warmup trains no backprop epoch; "
-                             "use at least 1")
         if self.pipeline.staleness == "bp_warmup" and self.pipeline.warmup_epochs >= self.train.epochs:
             raise UsageError(f"pipeline.warmup_epochs={self.pipeline.warmup_epochs} backprop epochs leave none of "
                              f"train.epochs={self.train.epochs} to the pipeline; use fewer than {self.train.epochs}")

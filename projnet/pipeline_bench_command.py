@@ -31,8 +31,9 @@ def pipeline_bench_command(
         help="Each device runs one op at a time, as an accelerator does; --no-serial-devices lets a busy stage's "
              "independent ops borrow idle devices' cores (TensorFlow's default).")] = True,
     seed: Annotated[int, typer.Option(help="Initialisation and stream seed.")] = 0,
-    warmup_epochs: Annotated[int, typer.Option(min=0, help="Epochs of a staleness method's warm-up (age_lr: 0 = "
-                                               "its rate scale never fades).")] = 1,
+    warmup_epochs: Annotated[int, typer.Option(min=1, help="bp_warmup: epochs of backprop first.")] = 1,
+    age_fade_epochs: Annotated[int, typer.Option(min=0, help="age_lr: epochs over which the age scale fades "
+                                                 "(0: never).")] = 0,
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Run the engines this many times, interleaved; "
                                          "report each engine's median run and every run's figures.")] = 1,
     data_dir: DataDir = None,
@@ -54,8 +55,6 @@ def pipeline_bench_command(
     for engine, method in pairs:
         if refusal(method, engine):
             raise UsageError(refusal(method, engine))
-    if any(m == "bp_warmup" for _, m in pairs) and warmup_epochs == 0:
-        raise UsageError("--warmup-epochs 0 with bp_warmup trains no backprop epoch; use at least 1")
     if any(m == "bp_warmup" for _, m in pairs) and warmup_epochs >= epochs:
         raise UsageError(f"--warmup-epochs {warmup_epochs} of backprop leave none of --epochs {epochs} to the pipeline")
     if stream not in STREAMS:
@@ -69,7 +68,8 @@ def pipeline_bench_command(
     check_outputs(overwrite, json=(json_out, ".json"), plot=(plot, ".png"))
     specs = [BenchSpec(engine=e, stages=stages, dataset=dataset, stream=stream, epochs=epochs, batch_size=batch_size,
                        trainer_hidden=hidden, learning_rate=learning_rate, seed=seed, data_dir=str(data_dir or ""),
-                       serial_devices=serial_devices, staleness=m, warmup_epochs=warmup_epochs)
+                       serial_devices=serial_devices, staleness=m, warmup_epochs=warmup_epochs,
+                       age_fade_epochs=age_fade_epochs)
              for e, m in pairs]
     check_spec(specs[0])
     table = Table(title=f"pipeline-bench: {dataset}, {stream} stream, K={stages} logical devices")

@@ -46,7 +46,8 @@ class BenchSpec:
     clip_length: int = 16
     update_every: int = 1
     staleness: str = "none"  # sideways' stale-gradient correction (trainer/staleness.py); --engines sideways+age_lr
-    warmup_epochs: int = 1
+    warmup_epochs: int = 1  # bp_warmup's backprop epochs
+    age_fade_epochs: int = 0  # age_lr's fade (0: never)
     seed: int = 0
     serial_devices: bool = True  # each device runs one op at a time (trainer/device_streams.py)
     curve_points: int = 6  # test accuracy this many times along the run (each evaluation slows the next ticks a little)
@@ -70,6 +71,7 @@ def _run_config(spec: BenchSpec):
                  "pipeline.synthetic_hidden": list(spec.synthetic_hidden),
                  "pipeline.clip_length": spec.clip_length, "pipeline.update_every": spec.update_every,
                  "pipeline.staleness": spec.staleness, "pipeline.warmup_epochs": spec.warmup_epochs,
+                 "pipeline.age_fade_epochs": spec.age_fade_epochs,
                  "pipeline.serial_devices": spec.serial_devices, "trainer.hidden": list(spec.trainer_hidden),
                  "trainer.dropout": 0.0, "objective.mixup_distill_weight": 0.0}  # every engine runs the pipelined loop
     if spec.data_dir:
@@ -248,7 +250,7 @@ def pipeline_bench(specs: list[BenchSpec], repeats: int = 1, timeout_s: float = 
     return {"stages": first.stages, "dataset": first.dataset, "stream": first.stream, "epochs": first.epochs,
             "batch_size": first.batch_size, "trainer_hidden": first.trainer_hidden,
             "learning_rate": first.learning_rate, "serial_devices": first.serial_devices, "repeats": repeats,
-            "warmup_epochs": first.warmup_epochs,
+            "warmup_epochs": first.warmup_epochs, "age_fade_epochs": first.age_fade_epochs,
             "engines": engines, "speedup_vs_bp": speedups, "simulated": simulated_table()}
 
 

@@ -47,7 +47,8 @@ class PipelineRun:
         """What pipeline.json records: the engine, its stages, and the device each stage's variables live on."""
         return {"engine": config.pipeline.engine, "stages": len(self.staged.stages), "stream": config.pipeline.stream,
                 "update_every": config.pipeline.update_every, "staleness": config.pipeline.staleness,
-                "warmup_epochs": config.pipeline.warmup_epochs, "devices": self.staged.devices,
+                "warmup_epochs": config.pipeline.warmup_epochs, "age_fade_epochs": config.pipeline.age_fade_epochs,
+                "devices": self.staged.devices,
                 "variable_devices": [stage.variables[0].value.device for stage in self.staged.stages],
                 "block_ranges": self.staged.block_ranges, "stage_multiply_adds": self.staged.stage_costs,
                 "samples_per_s": self.samples_per_s}
@@ -101,7 +102,7 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
              for k in range(len(devices))]  # dni: every stage but the last learns from synthetic gradients
     K, updates = len(devices), total_ticks // pipeline.update_every
     ages = [gradient_age(pipeline.engine, K, k) if pipeline.staleness == "age_lr" else 0 for k in range(K)]
-    fade = pipeline.warmup_epochs * (total_ticks // train.epochs) // pipeline.update_every
+    fade = pipeline.age_fade_epochs * (total_ticks // train.epochs) // pipeline.update_every  # 0: never fades
     stage_optimizers = [_optimizer(rate, updates, train.lr_schedule, d, s.trainable_variables, age, fade)
                         for rate, s, d, age in zip(rates, staged.stages, devices, ages)]
     student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,

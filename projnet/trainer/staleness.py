@@ -5,8 +5,8 @@ through the Jacobian at the activation it holds now (trainer/schedule.py): the d
 the earlier the stage, the older and the more mismatched its gradient. The methods (their names: registry.STALENESS_METHODS):
 - "none": every stage at the run's learning rate;
 - "age_lr": PipeMare's learning-rate rescheduling (Yang et al. 2021): stage k's rate divided by
-  age_k^p, with p falling linearly from 1 to 0 over `pipeline.warmup_epochs` (0: p = 1 for the whole
-  run), so the oldest gradients take the smallest steps;
+  age_k^p, with p falling linearly from 1 to 0 over `pipeline.age_fade_epochs` (0, the default: p = 1
+  for the whole run), so the oldest gradients take the smallest steps;
 - "bp_warmup": the first `pipeline.warmup_epochs` epochs train with exact backprop over the same stages,
   devices and optimizers, then the pipeline fills and Sideways takes over from a trained start;
 - "stash": stage k keeps its inputs of the last 2(K-1-k) ticks and takes the Jacobian of an arriving

@@ -24,7 +24,7 @@ def test_gradient_ages_follow_the_sideways_schedule():
 
 
 def test_age_lr_divides_each_stage_rate_by_its_age_and_fades_over_the_warmup(digits):
-    config = _config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="age_lr", warmup_epochs=1)
+    config = _config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="age_lr", age_fade_epochs=1)
     engine, _ = _engine(config, digits, ticks=40)  # 20 ticks an epoch: the scale fades over 20 updates
     optimizers = engine.parts.stage_optimizers
 
@@ -37,9 +37,9 @@ def test_age_lr_divides_each_stage_rate_by_its_age_and_fades_over_the_warmup(dig
     np.testing.assert_allclose(rates(10), [1e-3 / 2, 1e-3 / 2 ** 0.5, 1e-3], rtol=1e-6)  # p = 1/2
     np.testing.assert_allclose(rates(20), [1e-3] * 3, rtol=1e-6)
     np.testing.assert_allclose(rates(35), [1e-3] * 3, rtol=1e-6)
-    constant, _ = _engine(_config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="age_lr", warmup_epochs=0),
+    constant, _ = _engine(_config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="age_lr"),
                           digits, ticks=40)
-    for step in (0, 35):  # warmup_epochs=0: the scale never fades
+    for step in (0, 35):  # age_fade_epochs=0, the default: the scale never fades
         for optimizer in constant.parts.stage_optimizers:
             optimizer.iterations.assign(step)
         np.testing.assert_allclose([float(o.learning_rate) for o in constant.parts.stage_optimizers],
