@@ -16,7 +16,7 @@ from projnet.errors import UsageError
 from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS,
                               MAX_PATCH_SIZE, MAX_TOKEN_CODES, STALENESS_METHODS, STREAMS, STUDENT_INPUTS,
                               TRAINER_ARCHITECTURES, TRAINER_POOLINGS, check_quant_mode, one_of)
-from projnet.trainer.staleness import refusal as staleness_refusal
+from projnet.trainer.staleness import refusal as staleness_refusal, resolved as resolved_staleness
 
 # Bounds that turn a typo into a one-line refusal before any work, instead of a numpy or TensorFlow
 # traceback (or hours of training) later: far beyond any sensible run, well inside what the libraries take.
@@ -113,7 +113,7 @@ class PipelineConfig:
     clip_length: int = 16  # frames per clip of the smooth and walk streams
     motion_speed: float = 1.0  # multiplies the smooth stream's per-frame shift, turn and zoom: Sideways' smoothness axis
     update_every: int = 1  # pipelined engines: ticks whose (pseudo-)gradients are summed into one update
-    staleness: str = "none"  # sideways: "age_lr" or "bp_warmup" correct its stale gradients (trainer/staleness.py)
+    staleness: str = "auto"  # sideways' stale-gradient correction: "auto" = age_lr for sideways (trainer/staleness.py)
     warmup_epochs: int = 1  # staleness "bp_warmup": the epochs trained with backprop before the pipeline starts
     age_fade_epochs: int = 0  # staleness "age_lr": the epochs over which the age scale fades to 1 (0: it never does)
     synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
@@ -264,7 +264,8 @@ class RunConfig:
         why_not = staleness_refusal(self.pipeline.staleness, self.pipeline.engine)
         if why_not:
             raise UsageError(why_not)
-        if self.pipeline.staleness == "bp_warmup" and self.pipeline.warmup_epochs >= self.train.epochs:
+        if resolved_staleness(self.pipeline.staleness, self.pipeline.engine) == "bp_warmup" and (
+                self.pipeline.warmup_epochs >= self.train.epochs):
             raise UsageError(f"pipeline.warmup_epochs={self.pipeline.warmup_epochs} backprop epochs leave none of "
                              f"train.epochs={self.train.epochs} to the pipeline; use fewer than {self.train.epochs}")
         if self.objective.mixup_distill_weight > 0:

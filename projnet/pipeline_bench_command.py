@@ -47,11 +47,12 @@ def pipeline_bench_command(
     from projnet.trainer.staleness import refusal
 
     names = [e.strip() for e in engines.split(",") if e.strip()]
-    pairs = [(n.partition("+")[0], n.partition("+")[2] or "none") for n in names]
-    unknown = [n for n, (e, m) in zip(names, pairs) if e not in ENGINES or m not in STALENESS_METHODS]
+    pairs = [(n.partition("+")[0], n.partition("+")[2] or "none") for n in names]  # bare: uncorrected
+    methods = [m for m in STALENESS_METHODS if m != "auto"]  # a comparison names what it runs
+    unknown = [n for n, (e, m) in zip(names, pairs) if e not in ENGINES or m not in methods]
     if unknown or not names:
         raise UsageError(f"--engines takes a comma list of {', '.join(ENGINES)}, each optionally +METHOD "
-                         f"({', '.join(STALENESS_METHODS[1:])}). Received: {engines!r}")
+                         f"({', '.join(methods[1:])}). Received: {engines!r}")
     for engine, method in pairs:
         if refusal(method, engine):
             raise UsageError(refusal(method, engine))

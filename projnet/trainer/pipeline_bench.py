@@ -45,7 +45,9 @@ class BenchSpec:
     synthetic_hidden: list[int] = field(default_factory=lambda: [1024])  # dni's synthetic models' ReLU layers
     clip_length: int = 16
     update_every: int = 1
-    staleness: str = "none"  # sideways' stale-gradient correction (trainer/staleness.py); --engines sideways+age_lr
+    # sideways' stale-gradient correction (trainer/staleness.py): "sideways" in --engines is the uncorrected
+    # engine, "sideways+age_lr" (what a run's "auto" default picks) the corrected one
+    staleness: str = "none"
     warmup_epochs: int = 1  # bp_warmup's backprop epochs
     age_fade_epochs: int = 0  # age_lr's fade (0: never)
     seed: int = 0

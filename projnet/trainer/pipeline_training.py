@@ -30,7 +30,7 @@ from projnet.trainer.fused_adam import FusedAdam
 from projnet.trainer.joint_training import accuracy
 from projnet.trainer.pipeline_engines import EngineParts, PipelineEngine, build_synthetic_models
 from projnet.trainer.schedule import TickUpdates
-from projnet.trainer.staleness import gradient_age
+from projnet.trainer.staleness import gradient_age, resolved
 from projnet.trainer.stages import StagedTrainer, build_staged_trainer
 
 
@@ -46,7 +46,8 @@ class PipelineRun:
     def summary(self, config: RunConfig) -> dict:
         """What pipeline.json records: the engine, its stages, and the device each stage's variables live on."""
         return {"engine": config.pipeline.engine, "stages": len(self.staged.stages), "stream": config.pipeline.stream,
-                "update_every": config.pipeline.update_every, "staleness": config.pipeline.staleness,
+                "update_every": config.pipeline.update_every,
+                "staleness": resolved(config.pipeline.staleness, config.pipeline.engine),
                 "warmup_epochs": config.pipeline.warmup_epochs, "age_fade_epochs": config.pipeline.age_fade_epochs,
                 "devices": self.staged.devices,
                 "variable_devices": [stage.variables[0].value.device for stage in self.staged.stages],
@@ -101,7 +102,8 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     rates = [pipeline.dni_stage_learning_rate if pipeline.engine == "dni" and k < len(devices) - 1 else train.learning_rate
              for k in range(len(devices))]  # dni: every stage but the last learns from synthetic gradients
     K, updates = len(devices), total_ticks // pipeline.update_every
-    ages = [gradient_age(pipeline.engine, K, k) if pipeline.staleness == "age_lr" else 0 for k in range(K)]
+    method = resolved(pipeline.staleness, pipeline.engine)
+    ages = [gradient_age(pipeline.engine, K, k) if method == "age_lr" else 0 for k in range(K)]
     fade = pipeline.age_fade_epochs * (total_ticks // train.epochs) // pipeline.update_every  # 0: never fades
     stage_optimizers = [_optimizer(rate, updates, train.lr_schedule, d, s.trainable_variables, age, fade)
                         for rate, s, d, age in zip(rates, staged.stages, devices, ages)]
@@ -113,8 +115,7 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     lightest = devices[min(range(len(devices)), key=lambda k: staged.stage_costs[k])]
     parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, num_classes,
                         pipeline.update_every, None if remote else lightest, *synthetic, pipeline.serial_devices,
-                        stash_inputs=pipeline.staleness in ("stash", "weight_stash"),
-                        stash_weights=pipeline.staleness == "weight_stash")
+                        stash_inputs=method in ("stash", "weight_stash"), stash_weights=method == "weight_stash")
     groups = {"trainer": list(staged.model.variables), "student": list(student.variables),
               "trainer_optimizers": [v for o in stage_optimizers for v in o.variables],
               "student_optimizer": list(student_optimizer.variables),
@@ -238,7 +239,8 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
         raise ProjnetError(f"train.batch_size={train.batch_size} is larger than the training split "
                            f"({len(splits.x_train)} rows)")
     total_ticks = train.epochs * ticks_per_epoch
-    warm_ticks = pipeline.warmup_epochs * ticks_per_epoch if pipeline.staleness == "bp_warmup" else 0
+    warm = resolved(pipeline.staleness, pipeline.engine) == "bp_warmup"
+    warm_ticks = pipeline.warmup_epochs * ticks_per_epoch if warm else 0
     # per tick, when asked; a warmed-up pipeline starts filling at tick warm_ticks
     updates = TickUpdates(pipeline.engine, K, total_ticks - warm_ticks, pipeline.update_every)
     engine, groups = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,

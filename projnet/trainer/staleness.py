@@ -3,6 +3,8 @@
 In a `sideways` tick stage k applies the gradient of a sample it forwarded 2(K-1-k) ticks ago, taken
 through the Jacobian at the activation it holds now (trainer/schedule.py): the deeper the pipeline and
 the earlier the stage, the older and the more mismatched its gradient. The methods (their names: registry.STALENESS_METHODS):
+- "auto", the default: "age_lr" for sideways, "none" for the engines that have no stale gradient
+  (`resolved`): the one measured to help (README, "Staleness at depth");
 - "none": every stage at the run's learning rate;
 - "age_lr": PipeMare's learning-rate rescheduling (Yang et al. 2021): stage k's rate divided by
   age_k^p, with p falling linearly from 1 to 0 over `pipeline.age_fade_epochs` (0, the default: p = 1
@@ -31,9 +33,16 @@ def gradient_age(engine: str, stages: int, k: int) -> int:
     return 2 * (stages - 1 - k) if engine in STALE_ENGINES else 0
 
 
+def resolved(method: str, engine: str) -> str:
+    """The method a run uses: "auto" picks "age_lr" where gradients are stale, else "none"."""
+    if method != "auto":
+        return method
+    return "age_lr" if engine in STALE_ENGINES else "none"
+
+
 def refusal(method: str, engine: str) -> str | None:
-    """Why `method` cannot be used with `engine`, or None where it can."""
-    if method == "none" or engine in STALE_ENGINES:
+    """Why `method` cannot be used with `engine`, or None where it can ("auto" always can)."""
+    if method in ("auto", "none") or engine in STALE_ENGINES:
         return None
     why = {"bp": "exact backprop applies every gradient to the weights it was taken at",
            "dni": "each dni stage updates from a synthetic gradient of the very sample it forwards"}

@@ -17,6 +17,12 @@ def digits() -> DatasetSplits:
 
 
 def test_gradient_ages_follow_the_sideways_schedule():
+    from projnet.config import PipelineConfig
+    from projnet.trainer.staleness import resolved
+
+    assert PipelineConfig().staleness == "auto"
+    assert [resolved("auto", e) for e in ("bp", "sideways", "dni")] == ["none", "age_lr", "none"]
+    assert resolved("stash", "sideways") == "stash" and refusal("auto", "dni") is None
     assert [gradient_age("sideways", 4, k) for k in range(4)] == [6, 4, 2, 0]  # stage 0: 2(K-1) ticks old
     assert [gradient_age(e, 3, 0) for e in ("bp", "dni")] == [0, 0]
     assert refusal("none", "bp") is None and refusal("age_lr", "sideways") is None
@@ -44,7 +50,7 @@ def test_age_lr_divides_each_stage_rate_by_its_age_and_fades_over_the_warmup(dig
             optimizer.iterations.assign(step)
         np.testing.assert_allclose([float(o.learning_rate) for o in constant.parts.stage_optimizers],
                                    [1e-3 / 4, 1e-3 / 2, 1e-3], rtol=1e-6)
-    plain, _ = _engine(_config("sideways", 3, epochs=2, learning_rate=1e-3), digits, ticks=40)
+    plain, _ = _engine(_config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="none"), digits, ticks=40)
     assert [float(o.learning_rate) for o in plain.parts.stage_optimizers] == pytest.approx([1e-3] * 3)
 
 
