@@ -15,6 +15,38 @@ import json
 import time
 
 
+def tick_setup(engine_name: str, hidden: str, batch: int, stages: int, serial_devices: bool, cluster: str,
+               total: int) -> tuple:
+    """(engine, the stream's first `total` batches, the schedule's updates, ms to render a batch), built the way
+    `projnet pipeline-bench` builds its runs; call before TensorFlow has started (it sets up logical devices)."""
+    from projnet.native_output import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from projnet.trainer.devices import resolve_devices
+
+    devices = resolve_devices(stages, [], [c for c in cluster.split(",") if c], False)
+    from projnet.data import load_dataset
+    from projnet.data.streams import training_stream
+    from projnet.projection.student import build_student
+    from projnet.trainer.pipeline_bench import BenchSpec, _run_config
+    from projnet.trainer.pipeline_training import assemble_engine
+    from projnet.trainer.schedule import TickUpdates
+
+    spec = BenchSpec(engine=engine_name, stages=stages, batch_size=batch,
+                     trainer_hidden=[int(h) for h in hidden.split("x")], serial_devices=serial_devices)
+    config = _run_config(spec)
+    splits = load_dataset(config.data)
+    student = build_student(splits.num_features, splits.num_classes, config.projection, config.student,
+                            splits.x_train.mean(axis=0), splits.image_shape)
+    engine, _ = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,
+                                devices, total)
+    stream = training_stream("smooth", splits.x_train, splits.y_train, splits.image_shape, batch, 0, 1)
+    started = time.perf_counter()
+    batches = [next(stream) for _ in range(total)]
+    render_ms = (time.perf_counter() - started) / total * 1e3
+    return engine, batches, TickUpdates(engine_name, stages, total, 1), render_ms
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("engine", choices=["bp", "sideways", "dni"])
@@ -26,33 +58,8 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=40)
     args = parser.parse_args()
 
-    from projnet.native_output import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    from projnet.trainer.devices import resolve_devices
-
-    devices = resolve_devices(args.stages, [], [c for c in args.cluster.split(",") if c], False)
-    from projnet.data import load_dataset
-    from projnet.data.streams import training_stream
-    from projnet.projection.student import build_student
-    from projnet.trainer.pipeline_bench import BenchSpec, _run_config
-    from projnet.trainer.pipeline_training import assemble_engine
-    from projnet.trainer.schedule import TickUpdates
-
-    spec = BenchSpec(engine=args.engine, stages=args.stages, batch_size=args.batch,
-                     trainer_hidden=[int(h) for h in args.hidden.split("x")], serial_devices=not args.free_devices)
-    config = _run_config(spec)
-    splits = load_dataset(config.data)
-    student = build_student(splits.num_features, splits.num_classes, config.projection, config.student,
-                            splits.x_train.mean(axis=0), splits.image_shape)
-    total = 20 + args.ticks
-    engine, _ = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,
-                                devices, total)
-    stream = training_stream("smooth", splits.x_train, splits.y_train, splits.image_shape, args.batch, 0, 1)
-    started = time.perf_counter()
-    batches = [next(stream) for _ in range(total)]
-    render_ms = (time.perf_counter() - started) / total * 1e3
-    updates = TickUpdates(args.engine, args.stages, total, 1)
+    engine, batches, updates, render_ms = tick_setup(args.engine, args.hidden, args.batch, args.stages,
+                                                     not args.free_devices, args.cluster, 20 + args.ticks)
     buffers, samples = engine.initial_buffers(), []
     for t, (x, y, ident, clip) in enumerate(batches):
         started = time.perf_counter()

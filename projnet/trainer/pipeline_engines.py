@@ -149,6 +149,7 @@ class PipelineEngine:
 
     def _tick(self, x, y, ident, clip, buffers, updates, student_update):
         graph = tf.compat.v1.get_default_graph()  # the tick's FuncGraph while tracing
+        self.traced_graph = graph  # op name -> device, for benchmarks/pipeline_trace.py
         first_op = len(graph.get_operations())
         new, figures = self._tick_ops(x, y, ident, clip, buffers, updates, student_update)
         if self.parts.serial_devices:
@@ -294,8 +295,13 @@ class PipelineEngine:
 
     def _update(self, k, grads, apply):
         """Apply (or accumulate) stage k's parameter (pseudo-)gradients; returns their global norm."""
-        stage, optimizer = self.stages[k], self.parts.stage_optimizers[k]
-        variables = stage.trainable_variables
+        with tf.name_scope(f"update_stage_{k}"):  # the scopes name the trace's categories (pipeline_trace.py)
+            self._apply(k, grads, apply)
+        with tf.name_scope(f"grad_norm_stage_{k}"):
+            return tf.linalg.global_norm(grads)
+
+    def _apply(self, k, grads, apply):
+        optimizer, variables = self.parts.stage_optimizers[k], self.stages[k].trainable_variables
         if self.accumulators is None:
             if apply:
                 optimizer.apply_gradients(zip(grads, variables))
@@ -307,7 +313,6 @@ class PipelineEngine:
                                               variables))
                 for acc in self.accumulators[k]:
                     acc.assign(tf.zeros_like(acc))
-        return tf.linalg.global_norm(grads)
 
     def _delayed(self, x, y, ident, buffers, new):
         """The input that entered `delay` ticks ago; shift the delay line by one."""
@@ -322,7 +327,7 @@ class PipelineEngine:
     def _student_step(self, x, y, trainer_logits, valid, apply):
         """The student's CE and distillation from the trainer output of the same sample, and its update."""
         objective, student = self.parts.objective, self.parts.student
-        with tf.device(self.parts.student_device or ""):  # forward, backward and update alike
+        with tf.device(self.parts.student_device or ""), tf.name_scope("student_step"):  # forward, backward, update
             with tf.GradientTape() as tape:
                 logits = student(x, training=True)
                 loss, student_ce, distillation = student_terms(y, logits, tf.stop_gradient(trainer_logits), objective)
