@@ -85,7 +85,7 @@ def run_every_seed(seeds, students: dict, baselines, run_student, run_baseline, 
 
 
 def merge_seeds(runs_by_seed: list[list[dict]]) -> list[dict]:
-    """One point per model: the median accuracy over seeds, every seed's accuracy, seed 0's other figures."""
+    """One point per model: the median accuracy (and int8 agreement) over seeds with every seed's, seed 0's other figures."""
     import statistics
 
     points = []
@@ -93,8 +93,9 @@ def merge_seeds(runs_by_seed: list[list[dict]]) -> list[dict]:
         point = dict(per_seed[0])
         point["accuracy_runs"] = [p["accuracy"] for p in per_seed]
         point["accuracy"] = statistics.median(point["accuracy_runs"])
-        if "agreement" in point:  # int8 top-1 = float top-1, every seed (the point keeps seed 0's)
+        if "agreement" in point:  # int8 top-1 = float top-1: a bar on the median, like accuracy
             point["agreement_runs"] = [p["agreement"] for p in per_seed]
+            point["agreement"] = statistics.median(point["agreement_runs"])
         if "trainer_accuracy" in point:
             point["trainer_accuracy_runs"] = [p["trainer_accuracy"] for p in per_seed]
             point["trainer_accuracy"] = statistics.median(point["trainer_accuracy_runs"])

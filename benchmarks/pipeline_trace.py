@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -91,7 +92,7 @@ def plot(runs: list[dict], path: Path) -> None:
     axes.invert_yaxis()
     axes.set_xlabel("ms per tick (traced)")
     axes.set_title(f"Where a tick goes: K={runs[0]['stages']}, {runs[0]['hidden']}, batch {runs[0]['batch']}")
-    axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
@@ -119,10 +120,14 @@ def main() -> int:
         done = subprocess.run(child, check=True, capture_output=True, text=True)
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print_table(runs)
-    if len(runs) >= 2:
-        first, last = runs[0], runs[-1]
-        print(f"{last['engine']} / {first['engine']} samples/s (untraced): "
-              f"{first['untraced_tick_ms'] / last['untraced_tick_ms']:.2f}x")
+    ticks = {}  # engine -> its runs' untraced tick times; repeats (--engines bp,sideways,bp,sideways) interleave
+    for run in runs:
+        ticks.setdefault(run["engine"], []).append(run["untraced_tick_ms"])
+    medians = {engine: statistics.median(times) for engine, times in ticks.items()}
+    for engine in medians:
+        if engine != "bp" and "bp" in medians:
+            print(f"{engine} / bp samples/s (untraced, median of {len(ticks[engine])}): "
+                  f"{medians['bp'] / medians[engine]:.2f}x")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"runs": runs}, indent=2) + "\n")

@@ -48,3 +48,14 @@ def test_a_students_size_on_the_front_is_its_graph_without_the_metadata_it_ships
     assert graph_and_metadata_bytes({"size_bytes": 74_349, "metadata_bytes": 12_621}) == {
         "size_bytes": 61_728, "metadata_bytes": 12_621}
     assert graph_and_metadata_bytes({"size_bytes": 45_000}) == {"size_bytes": 45_000, "metadata_bytes": 0}
+
+
+def test_merged_points_take_the_median_over_seeds_of_accuracy_and_agreement_and_keep_every_run():
+    from benchmarks.front_points import merge_seeds
+
+    seeds = [[{"name": "s", "accuracy": a, "agreement": g, "size_bytes": 100 + i}]
+             for i, (a, g) in enumerate([(0.90, 0.998), (0.92, 0.992), (0.91, 0.996)])]
+    (point,) = merge_seeds(seeds)
+    assert point["accuracy"] == 0.91 and point["accuracy_runs"] == [0.90, 0.92, 0.91]
+    assert point["agreement"] == 0.996 and point["agreement_runs"] == [0.998, 0.992, 0.996]
+    assert point["size_bytes"] == 100  # seed 0's, like every other figure

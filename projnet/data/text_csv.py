@@ -30,8 +30,8 @@ TEST_VECTOR_TEXTS = ("", "   ", "I am still waiting on my card?", "Ｃａｒｄ 
                      " ".join(f"word{i}" for i in range(300)))  # over max_chars and over max_ids: both cuts
 
 # The token student (projnet/projection/token_projection.py): each id -> 2 codes of 9 bits -> a learned
-# 1,024 x 48 int8 code table -> mean over the text -> 77 logits: 60 KB int8, under the 64 KB budget
-# (benchmarks/text_front.py). The trainer is a hashed embedding bag: 65,536 buckets x 64 dimensions.
+# 1,024 x 48 int8 code table -> summed over the text, / sqrt(ids) -> 77 logits: 60 KB int8, under the 64 KB
+# budget (benchmarks/text_front.py). The trainer: a TF-IDF wide & deep bag, 32,768 buckets (below).
 TEXT_DEFAULTS = {
     "projection.backend": "token",
     "projection.num_functions": 2,  # T: two codes per id, so two ids rarely share both rows
