@@ -85,6 +85,7 @@ class TrainerConfig:
     pooling: str = "mean"  # "bag": "mean" of the rows, or "tfidf" (idf-weighted, L2-normalised, ReLU): trainer/embedding_bag.py
     wide: bool = False  # "bag": add a linear TF-IDF model's logits to the MLP's (wide & deep)
     adjacent_pairs: bool = False  # "bag": also a hashed feature per pair of neighbouring ids (mostly word bigrams)
+    id_dropout: float = 0.0  # "bag", training only: each id becomes padding with this probability (word dropout)
     teacher: str = ""  # a .keras model you trained (--teacher): the trainer, instead of one built from the above
     teacher_trainable: bool = False  # false: the teacher is frozen and only the student learns; true: fine-tuned
 
@@ -208,6 +209,7 @@ class RunConfig:
             ("data.window", 1 <= self.data.window <= 100_000, "between 1 and 100000"),
             ("data.stride", 1 <= self.data.stride <= 100_000, "between 1 and 100000"),
             ("trainer.dropout", 0.0 <= self.trainer.dropout < 1.0, "in [0, 1)"),
+            ("trainer.id_dropout", 0.0 <= self.trainer.id_dropout < 1.0, "in [0, 1)"),
             ("pipeline.engine", self.pipeline.engine in ENGINES, f"one of: {one_of(ENGINES)}"),
             ("pipeline.stages", 1 <= self.pipeline.stages <= 64, "between 1 and 64"),
             ("pipeline.stream", self.pipeline.stream in STREAMS, f"one of: {one_of(STREAMS)}"),

@@ -41,6 +41,7 @@ def test_set_parses_types():
     ("projection.num_functions=5000", "Received: projection.num_functions=5000"),
     ("projection.bits_per_function=33", "projection.bits_per_function must be between 1 and 32"),
     ("trainer.architecture=rnn", "trainer.architecture must be one of: mlp, cnn"),
+    ("trainer.id_dropout=1.0", "trainer.id_dropout must be in [0, 1). Received: trainer.id_dropout=1.0"),
     ("noequals", "--set expects key=value"),
 ])
 def test_bad_settings_are_usage_errors(assignment, message):

@@ -96,13 +96,43 @@ class HashedEmbeddingBag(keras.layers.Layer):
                 "pairs": self.pairs}
 
 
+@keras.saving.register_keras_serializable(package="projnet")
+class IdDropout(keras.layers.Layer):
+    """In training, each id of a (batch, L) int32 row becomes padding with probability `rate` (word dropout).
+
+    The whole id goes, not a unit of its row: the bag learns every intent from several of its n-grams
+    instead of memorising the one the training split shows (train CE 0.003 by epoch 4 without it). The
+    deep bag, the wide part and the pairs all see the same thinned row; the idf is read off the full one.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"rate must be in [0, 1). Received: rate={rate}")
+        self.rate, self.seed = float(rate), seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, ids, training=False):
+        if not training or self.rate == 0.0:
+            return ids
+        keep = keras.random.uniform(ops.shape(ids), seed=self.seed_generator) >= self.rate
+        return ops.where(keep, ids, ops.full_like(ids, PAD_ID))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
 def build_embedding_bag(max_ids: int, num_classes: int, trainer: TrainerConfig,
                         train_ids: np.ndarray | None = None) -> keras.Model:
     """The bag trainer; "tfidf" pooling reads its idf off `train_ids` (the training split's ids)."""
     inputs = keras.Input((max_ids,), dtype="int32", name="ids")
+    ids = IdDropout(trainer.id_dropout, name="trainer_id_dropout")(inputs) if trainer.id_dropout else inputs
     bag = HashedEmbeddingBag(trainer.buckets, trainer.embedding_dim, trainer.pooling, trainer.adjacent_pairs,
                              name="trainer_embedding_bag")
-    x = bag(inputs)
+    x = bag(ids)
     if train_ids is None and (trainer.pooling == "tfidf" or trainer.wide):
         raise ValueError("trainer.pooling='tfidf' and trainer.wide need the training ids for their idf")
     if trainer.pooling == "tfidf":
@@ -115,7 +145,7 @@ def build_embedding_bag(max_ids: int, num_classes: int, trainer: TrainerConfig,
     logits = keras.layers.Dense(num_classes, name="trainer_logits")(x)
     if trainer.wide:  # wide & deep: a linear TF-IDF model's logits added to the MLP's
         wide = HashedEmbeddingBag(trainer.buckets, num_classes, "tfidf", trainer.adjacent_pairs, name="trainer_wide")
-        wide_logits = wide(inputs)
+        wide_logits = wide(ids)
         wide.set_idf(train_ids)
         logits = keras.layers.Add(name="trainer_wide_and_deep")([logits, wide_logits])
     return keras.Model(inputs, logits, name="trainer")

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from projnet.config import TrainerConfig
-from projnet.trainer.embedding_bag import (PAIR_MULTIPLIER, HashedEmbeddingBag, bag_buckets, build_embedding_bag,
-                                         inverse_document_frequency)
+from projnet.trainer.embedding_bag import (PAIR_MULTIPLIER, HashedEmbeddingBag, IdDropout, bag_buckets,
+                                         build_embedding_bag, inverse_document_frequency)
 from tests.helpers import assert_keras_round_trip
 
 
@@ -80,3 +80,31 @@ def test_adjacent_pairs_enter_the_idf_and_the_round_trip(tmp_path):
     model = build_embedding_bag(3, 3, config, train_ids=train)
     np.testing.assert_allclose(model.get_layer("trainer_wide").idf.numpy(), idf)
     assert_keras_round_trip(model, train, tmp_path)
+
+
+def test_id_dropout_pads_whole_ids_in_training_only_and_keeps_the_rest_unchanged():
+    ids = np.random.default_rng(0).integers(1, 2**31, size=(200, 50), dtype=np.int64).astype(np.int32)
+    ids[:, 40:] = 0  # padding stays padding
+    layer = IdDropout(0.25, seed=3)
+    np.testing.assert_array_equal(np.asarray(layer(ids)), ids)  # inference: identity
+    out = np.asarray(layer(ids, training=True))
+    dropped = (out == 0) & (ids != 0)
+    assert np.all((out == ids) | dropped)  # an id is kept whole or becomes padding
+    assert np.all(out[:, 40:] == 0)
+    assert 0.23 < dropped[:, :40].mean() < 0.27  # 8,000 ids at rate 0.25
+    assert not np.array_equal(out, np.asarray(layer(ids, training=True)))  # a new mask every step
+    np.testing.assert_array_equal(out, np.asarray(IdDropout(0.25, seed=3)(ids, training=True)))
+    with pytest.raises(ValueError, match="Received: rate=1.0"):
+        IdDropout(1.0)
+
+
+def test_trainer_with_id_dropout_thins_both_parts_in_training_and_round_trips(tmp_path):
+    ids = np.random.default_rng(1).integers(1, 2**31, size=(8, 6), dtype=np.int64).astype(np.int32)
+    config = TrainerConfig(architecture="bag", hidden=[], buckets=64, embedding_dim=4, pooling="tfidf", wide=True,
+                           dropout=0.0, id_dropout=0.5)
+    model = build_embedding_bag(6, 3, config, train_ids=ids)
+    assert model.get_layer("trainer_wide").input is model.get_layer("trainer_embedding_bag").input  # one mask
+    assert not np.allclose(np.asarray(model(ids, training=True)), np.asarray(model(ids)))
+    assert_keras_round_trip(model, ids, tmp_path)
+    assert "trainer_id_dropout" not in [layer.name for layer in build_embedding_bag(
+        6, 3, TrainerConfig(architecture="bag", hidden=[4], buckets=64, embedding_dim=4)).layers]
