@@ -16,7 +16,7 @@ import time
 
 
 def tick_setup(engine_name: str, hidden: str, batch: int, stages: int, serial_devices: bool, cluster: str,
-               total: int) -> tuple:
+               total: int, student_placement: str = "measured") -> tuple:
     """(engine, the stream's first `total` batches, the schedule's updates, ms to render a batch), built the way
     `projnet pipeline-bench` builds its runs; call before TensorFlow has started (it sets up logical devices)."""
     from projnet.native_output import import_tensorflow_quietly
@@ -35,6 +35,7 @@ def tick_setup(engine_name: str, hidden: str, batch: int, stages: int, serial_de
     spec = BenchSpec(engine=engine_name, stages=stages, batch_size=batch,
                      trainer_hidden=[int(h) for h in hidden.split("x")], serial_devices=serial_devices)
     config = _run_config(spec)
+    config.pipeline.student_placement = student_placement
     splits = load_dataset(config.data)
     student = build_student(splits.num_features, splits.num_classes, config.projection, config.student,
                             splits.x_train.mean(axis=0), splits.image_shape)

@@ -31,8 +31,9 @@ def trace_one(args: argparse.Namespace) -> dict:
     """One engine, in this process: untraced tick times, then a trace's summary."""
     from benchmarks.pipeline_tick import tick_setup
 
-    engine, batches, updates, _ = tick_setup(args.one, args.hidden, args.batch, args.stages, True, "",
-                                             WARMUP + 2 * args.ticks)
+    name, _, placement = args.one.partition(":")
+    engine, batches, updates, _ = tick_setup(name, args.hidden, args.batch, args.stages, True, "",
+                                             WARMUP + 2 * args.ticks, placement or "measured")
     import tensorflow as tf
 
     from projnet.trainer.tick_trace import op_devices, summarise
@@ -52,6 +53,8 @@ def trace_one(args: argparse.Namespace) -> dict:
     summary = summarise(trace, op_devices(engine.traced_graph))
     untraced.sort()
     return {"engine": args.one, "stages": args.stages, "hidden": args.hidden, "batch": args.batch,
+            "student_placement": placement or "measured", "student_device": engine.parts.student_device,
+            "stage_step_ms": engine.parts.staged.stage_step_ms, "stage_multiply_adds": engine.parts.staged.stage_costs,
             "untraced_tick_ms": round(untraced[len(untraced) // 2] * 1e3, 3), "traced": summary}
 
 
@@ -101,19 +104,25 @@ def plot(runs: list[dict], path: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engines", default="bp,sideways")
+    parser.add_argument("--engines", default="bp,sideways",
+                        help="ENGINE[:PLACEMENT],...: bp, sideways or dni; the student placed 'measured' (the default) "
+                             "or by 'multiply_adds' (pipeline.student_placement); repeat them to interleave")
     parser.add_argument("--hidden", default="x".join(["1024"] * 6), help="trainer widths joined by x")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--stages", type=int, default=2)
     parser.add_argument("--ticks", type=int, default=20)
     parser.add_argument("--json", type=Path, required=False)
     parser.add_argument("--plot", type=Path, required=False)
-    parser.add_argument("--one", choices=["bp", "sideways", "dni"], help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process: one ENGINE[:PLACEMENT]
     args = parser.parse_args()
     if args.one:
         print(json.dumps(trace_one(args)))
         return 0
     runs = []
+    for engine in args.engines.split(","):
+        name, _, placement = engine.partition(":")
+        if name not in ("bp", "sideways", "dni") or placement not in ("", "measured", "multiply_adds"):
+            parser.error(f"--engines: {engine!r} is not ENGINE[:PLACEMENT] (bp, sideways, dni; measured, multiply_adds)")
     for engine in args.engines.split(","):
         child = [sys.executable, "-m", "benchmarks.pipeline_trace", "--one", engine, "--hidden", args.hidden,
                  "--batch", str(args.batch), "--stages", str(args.stages), "--ticks", str(args.ticks)]
@@ -125,9 +134,11 @@ def main() -> int:
         ticks.setdefault(run["engine"], []).append(run["untraced_tick_ms"])
     medians = {engine: statistics.median(times) for engine, times in ticks.items()}
     for engine in medians:
-        if engine != "bp" and "bp" in medians:
-            print(f"{engine} / bp samples/s (untraced, median of {len(ticks[engine])}): "
-                  f"{medians['bp'] / medians[engine]:.2f}x")
+        name, _, placement = engine.partition(":")
+        bp = "bp:" + placement if placement else "bp"  # against bp with the student placed alike
+        if name != "bp" and bp in medians:
+            print(f"{engine} / {bp} samples/s (untraced, median of {len(ticks[engine])}): "
+                  f"{medians[bp] / medians[engine]:.2f}x")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"runs": runs}, indent=2) + "\n")

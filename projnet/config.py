@@ -14,7 +14,7 @@ from typing import Any
 
 from projnet.errors import UsageError
 from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS,
-                              MAX_PATCH_SIZE, MAX_TOKEN_CODES, STALENESS_METHODS, STREAMS, STUDENT_INPUTS,
+                              MAX_PATCH_SIZE, MAX_TOKEN_CODES, STALENESS_METHODS, STREAMS, STUDENT_INPUTS, STUDENT_PLACEMENTS,
                               TRAINER_ARCHITECTURES, TRAINER_POOLINGS, check_quant_mode, one_of)
 from projnet.trainer.staleness import refusal as staleness_refusal, resolved as resolved_staleness
 
@@ -117,6 +117,7 @@ class PipelineConfig:
     staleness: str = "auto"  # sideways' stale-gradient correction: "auto" = age_lr for sideways (trainer/staleness.py)
     warmup_epochs: int = 1  # staleness "bp_warmup": the epochs trained with backprop before the pipeline starts
     age_fade_epochs: int = 0  # staleness "age_lr": the epochs over which the age scale fades to 1 (0: it never does)
+    student_placement: str = "measured"  # the student joins the stage that is fastest when timed ("multiply_adds": fewest)
     synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni: stages fed synthetic gradients; Adam makes their noise full-size steps
     # dni's synthetic models' ReLU layers ([] = linear cDNI); Fashion-MNIST K=2 trainer: linear 0.25, [1024] 0.836, bp 0.862
@@ -217,6 +218,8 @@ class RunConfig:
             ("pipeline.motion_speed", 0.0 <= self.pipeline.motion_speed < 1e6, "0 or more (0: still images)"),
             ("pipeline.update_every", self.pipeline.update_every >= 1, "at least 1"),
             ("pipeline.staleness", self.pipeline.staleness in STALENESS_METHODS, f"one of: {one_of(STALENESS_METHODS)}"),
+            ("pipeline.student_placement", self.pipeline.student_placement in STUDENT_PLACEMENTS,
+             f"one of: {one_of(STUDENT_PLACEMENTS)}"),
             ("pipeline.warmup_epochs", 1 <= self.pipeline.warmup_epochs <= MAX_EPOCHS, f"between 1 and {MAX_EPOCHS}"),
             ("pipeline.age_fade_epochs", 0 <= self.pipeline.age_fade_epochs <= MAX_EPOCHS, f"between 0 and {MAX_EPOCHS}"),
             ("pipeline.synthetic_learning_rate", 0.0 <= self.pipeline.synthetic_learning_rate < math.inf,

@@ -32,6 +32,7 @@ from projnet.trainer.pipeline_engines import EngineParts, PipelineEngine, build_
 from projnet.trainer.schedule import TickUpdates
 from projnet.trainer.staleness import gradient_age, resolved
 from projnet.trainer.stages import StagedTrainer, build_staged_trainer
+from projnet.trainer.student_placement import place_student
 
 
 @dataclass
@@ -42,6 +43,7 @@ class PipelineRun:
     history: TrainingHistory
     samples_per_s: float  # steady state: ticks after the first epoch's tracing, at batch_size samples each
     curve: list[dict] = field(default_factory=list)  # test accuracy against samples seen, every `curve_every` ticks
+    student_device: str | None = None  # the device the student's step ran on (None: TensorFlow's choice)
 
     def summary(self, config: RunConfig) -> dict:
         """What pipeline.json records: the engine, its stages, and the device each stage's variables live on."""
@@ -52,6 +54,8 @@ class PipelineRun:
                 "devices": self.staged.devices,
                 "variable_devices": [stage.variables[0].value.device for stage in self.staged.stages],
                 "block_ranges": self.staged.block_ranges, "stage_multiply_adds": self.staged.stage_costs,
+                "student_placement": config.pipeline.student_placement, "stage_step_ms": self.staged.stage_step_ms,
+                "student_device": self.student_device,
                 "samples_per_s": self.samples_per_s}
 
 
@@ -111,10 +115,13 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
                                    train.lr_schedule, None, student.trainable_variables)
     synthetic = (build_synthetic_models(staged, num_classes, pipeline.synthetic_learning_rate or train.learning_rate,
                                         pipeline.synthetic_hidden) if pipeline.engine == "dni" else (None, None))
-    # the student shares the device of the cheapest stage, which has the most time to spare in a tick
-    lightest = devices[min(range(len(devices)), key=lambda k: staged.stage_costs[k])]
+    # the student shares the device of the stage with the most time to spare in a tick (trainer/student_placement.py);
+    # remote stages: the client runs it
+    student_device, stage_ms = (None, None) if remote else place_student(staged, pipeline.student_placement,
+                                                                           train.batch_size)
+    staged.stage_step_ms = stage_ms
     parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, num_classes,
-                        pipeline.update_every, None if remote else lightest, *synthetic, pipeline.serial_devices,
+                        pipeline.update_every, student_device, *synthetic, pipeline.serial_devices,
                         stash_inputs=method in ("stash", "weight_stash"), stash_weights=method == "weight_stash")
     groups = {"trainer": list(staged.model.variables), "student": list(student.variables),
               "trainer_optimizers": [v for o in stage_optimizers for v in o.variables],
@@ -264,4 +271,4 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
                                   before_save=lambda: buffers.store(loop.buffers)) if run_dir is not None else None
     history = run_epochs(loop, train.epochs, ticks_per_epoch, state, checkpointing, show_progress)
     rate = loop.steady_ticks * train.batch_size / loop.steady_time if loop.steady_time > 0 else 0.0
-    return PipelineRun(staged, history, rate, loop.curve)
+    return PipelineRun(staged, history, rate, loop.curve, engine.parts.student_device)

@@ -28,6 +28,7 @@ class StagedTrainer:
     model: keras.Model
     block_ranges: list[tuple[int, int]]  # [first, last) block indices of each stage
     stage_costs: list[int]  # multiply-adds per sample of each stage
+    stage_step_ms: list[float] | None = None  # each stage's forward + backward alone, when timed to place the student
 
 
 def multiply_adds(layer: keras.layers.Layer, input_shape: tuple) -> int:
