@@ -16,7 +16,7 @@ import time
 
 
 def tick_setup(engine_name: str, hidden: str, batch: int, stages: int, serial_devices: bool, cluster: str,
-               total: int, student_placement: str = "measured") -> tuple:
+               total: int, student_placement: str = "multiply_adds") -> tuple:
     """(engine, the stream's first `total` batches, the schedule's updates, ms to render a batch), built the way
     `projnet pipeline-bench` builds its runs; call before TensorFlow has started (it sets up logical devices)."""
     from projnet.native_output import import_tensorflow_quietly

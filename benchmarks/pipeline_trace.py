@@ -33,7 +33,7 @@ def trace_one(args: argparse.Namespace) -> dict:
 
     name, _, placement = args.one.partition(":")
     engine, batches, updates, _ = tick_setup(name, args.hidden, args.batch, args.stages, True, "",
-                                             WARMUP + 2 * args.ticks, placement or "measured")
+                                             WARMUP + 2 * args.ticks, placement or "multiply_adds")
     import tensorflow as tf
 
     from projnet.trainer.tick_trace import op_devices, summarise
@@ -53,7 +53,7 @@ def trace_one(args: argparse.Namespace) -> dict:
     summary = summarise(trace, op_devices(engine.traced_graph))
     untraced.sort()
     return {"engine": args.one, "stages": args.stages, "hidden": args.hidden, "batch": args.batch,
-            "student_placement": placement or "measured", "student_device": engine.parts.student_device,
+            "student_placement": placement or "multiply_adds", "student_device": engine.parts.student_device,
             "stage_step_ms": engine.parts.staged.stage_step_ms, "stage_multiply_adds": engine.parts.staged.stage_costs,
             "untraced_tick_ms": round(untraced[len(untraced) // 2] * 1e3, 3), "traced": summary}
 
@@ -105,8 +105,8 @@ def plot(runs: list[dict], path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="bp,sideways",
-                        help="ENGINE[:PLACEMENT],...: bp, sideways or dni; the student placed 'measured' (the default) "
-                             "or by 'multiply_adds' (pipeline.student_placement); repeat them to interleave")
+                        help="ENGINE[:PLACEMENT],...: bp, sideways or dni; the student placed by 'multiply_adds' (the "
+                             "default) or 'measured' (pipeline.student_placement); repeat them to interleave")
     parser.add_argument("--hidden", default="x".join(["1024"] * 6), help="trainer widths joined by x")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--stages", type=int, default=2)

@@ -117,7 +117,7 @@ class PipelineConfig:
     staleness: str = "auto"  # sideways' stale-gradient correction: "auto" = age_lr for sideways (trainer/staleness.py)
     warmup_epochs: int = 1  # staleness "bp_warmup": the epochs trained with backprop before the pipeline starts
     age_fade_epochs: int = 0  # staleness "age_lr": the epochs over which the age scale fades to 1 (0: it never does)
-    student_placement: str = "measured"  # the student joins the stage that is fastest when timed ("multiply_adds": fewest)
+    student_placement: str = "multiply_adds"  # the student joins the stage of fewest multiply-adds, or "measured": fastest
     synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni: stages fed synthetic gradients; Adam makes their noise full-size steps
     # dni's synthetic models' ReLU layers ([] = linear cDNI); Fashion-MNIST K=2 trainer: linear 0.25, [1024] 0.836, bp 0.862

@@ -5,10 +5,13 @@ runs beside one stage, so it should join the stage with the most time to spare. 
 multiply-adds ("multiply_adds") misses two things that a trace of a K = 2 sideways tick showed:
 stage 0 computes no input gradient for its first layer, so its backward is cheaper than its
 multiply-adds say, and every op has a fixed cost, so a stage of more (smaller) layers is slower than
-its multiply-adds say. At 784-512x6-10 the rule put the student on stage 1, the busier one (10.7 ms
-against 7.7). "measured" times each stage's forward and backward alone on its own device, on a batch
-of the run's size, before the first tick, and picks the fastest. Where the student lives changes no
-number the run computes (the same kernels on every device of a kind), only the time a tick takes.
+its multiply-adds say. "measured" times each stage's forward and backward alone on its own device,
+on a batch of the run's size, before the first tick, and picks the fastest. Where the student lives
+changes no number the run computes (the same kernels on every device of a kind), only the time a
+tick takes. It is not the default: on this 2-core host, at 784-512x6-10 and K = 2, the stages came
+out within 6 % of each other once traced beside each other (7.8 and 8.3 ms a tick without the
+student), so neither placement beat the other (sideways 12.55 / 11.24 ms a tick measured, 12.74 /
+10.99 by multiply-adds, interleaved; docs/pipeline.md); it is for stages that differ more than that.
 """
 
 from __future__ import annotations
@@ -22,17 +25,18 @@ import tensorflow as tf
 from projnet.trainer.stages import StagedTrainer
 
 
-def stage_step_ms(staged: StagedTrainer, batch_size: int, repeats: int = 7) -> list[float]:
+def stage_step_ms(staged: StagedTrainer, batch_size: int, repeats: int = 9) -> list[float]:
     """Median ms of each stage's forward + backward (weights, and its input unless it is stage 0) alone on its device.
 
-    Inference-mode forward (training=False), so no dropout draws a number from the run's random streams.
+    The stages take turns within each repeat: timed one whole stage after the other, two equal stages
+    read 5.2 to 8.1 ms and the stage timed first was the slower in 3 runs of 4. Inference-mode forward
+    (training=False), so no dropout draws a number from the run's random streams.
     """
     rng = np.random.default_rng(0)
-    times = []
+    steps = []
     for k, (stage, device) in enumerate(zip(staged.stages, staged.devices)):
-        shape = (batch_size, *stage.inputs[0].shape[1:])
         with tf.device(device):
-            x = tf.constant(rng.standard_normal(shape).astype(np.float32))
+            x = tf.constant(rng.standard_normal((batch_size, *stage.inputs[0].shape[1:])).astype(np.float32))
 
         @tf.function
         def forward_backward(x, stage=stage, device=device, input_gradient=k > 0):
@@ -45,14 +49,16 @@ def stage_step_ms(staged: StagedTrainer, batch_size: int, repeats: int = 7) -> l
                 grads = tape.gradient(loss, sources)
                 return tf.add_n([tf.reduce_sum(g) for g in grads])  # one small value to wait on
 
-        forward_backward(x).numpy()  # trace and warm up off the clock
-        runs = []
-        for _ in range(repeats):
+        for _ in range(2):  # trace and warm up off the clock
+            forward_backward(x).numpy()
+        steps.append((forward_backward, x))
+    runs: list[list[float]] = [[] for _ in steps]
+    for _ in range(repeats):
+        for times, (forward_backward, x) in zip(runs, steps):
             started = time.perf_counter()
             forward_backward(x).numpy()
-            runs.append((time.perf_counter() - started) * 1e3)
-        times.append(statistics.median(runs))
-    return times
+            times.append((time.perf_counter() - started) * 1e3)
+    return [statistics.median(times) for times in runs]
 
 
 def place_student(staged: StagedTrainer, placement: str, batch_size: int) -> tuple[str, list[float] | None]:
