@@ -117,6 +117,7 @@ class PipelineConfig:
     staleness: str = "auto"  # sideways' stale-gradient correction: "auto" = age_lr for sideways (trainer/staleness.py)
     warmup_epochs: int = 1  # staleness "bp_warmup": the epochs trained with backprop before the pipeline starts
     age_fade_epochs: int = 0  # staleness "age_lr": the epochs over which the age scale fades to 1 (0: it never does)
+    age_exponent: float = 2.0  # staleness "age_lr": stage k's rate / age_k^this; 2 kept K = 2 within 1 point, 1 did not
     student_placement: str = "multiply_adds"  # the student joins the stage of fewest multiply-adds, or "measured": fastest
     synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni: stages fed synthetic gradients; Adam makes their noise full-size steps
@@ -222,6 +223,7 @@ class RunConfig:
              f"one of: {one_of(STUDENT_PLACEMENTS)}"),
             ("pipeline.warmup_epochs", 1 <= self.pipeline.warmup_epochs <= MAX_EPOCHS, f"between 1 and {MAX_EPOCHS}"),
             ("pipeline.age_fade_epochs", 0 <= self.pipeline.age_fade_epochs <= MAX_EPOCHS, f"between 0 and {MAX_EPOCHS}"),
+            ("pipeline.age_exponent", 0.0 <= self.pipeline.age_exponent <= 8.0, "between 0 and 8"),
             ("pipeline.synthetic_learning_rate", 0.0 <= self.pipeline.synthetic_learning_rate < math.inf,
              "non-negative (0 = train.learning_rate)"),
             ("pipeline.dni_stage_learning_rate", 0.0 < self.pipeline.dni_stage_learning_rate < math.inf, "positive"),

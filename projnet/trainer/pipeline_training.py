@@ -51,6 +51,7 @@ class PipelineRun:
                 "update_every": config.pipeline.update_every,
                 "staleness": resolved(config.pipeline.staleness, config.pipeline.engine),
                 "warmup_epochs": config.pipeline.warmup_epochs, "age_fade_epochs": config.pipeline.age_fade_epochs,
+                "age_exponent": config.pipeline.age_exponent,
                 "devices": self.staged.devices,
                 "variable_devices": [stage.variables[0].value.device for stage in self.staged.stages],
                 "block_ranges": self.staged.block_ranges, "stage_multiply_adds": self.staged.stage_costs,
@@ -60,28 +61,29 @@ class PipelineRun:
 
 
 class AgeScaledRate(keras.optimizers.schedules.LearningRateSchedule):
-    """`base`'s rate divided by max(age, 1)^p, p = max(0, 1 - step / fade_steps), or p = 1 throughout when
-    fade_steps is 0: PipeMare's rescheduling (`pipeline.staleness=age_lr`, trainer/staleness.py)."""
+    """`base`'s rate divided by max(age, 1)^(e p), p = max(0, 1 - step / fade_steps), or p = 1 throughout when
+    fade_steps is 0, e = `exponent`: PipeMare's rescheduling (e = 1) made steeper (`pipeline.staleness=age_lr`,
+    trainer/staleness.py)."""
 
-    def __init__(self, base, age: int, fade_steps: int):
-        self.base, self.age, self.fade_steps = base, int(age), max(int(fade_steps), 0)
+    def __init__(self, base, age: int, fade_steps: int, exponent: float = 1.0):
+        self.base, self.age, self.fade_steps, self.exponent = base, int(age), max(int(fade_steps), 0), float(exponent)
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
         rate = self.base(step) if callable(self.base) else tf.constant(self.base, tf.float32)
         power = tf.maximum(0.0, 1.0 - step / float(self.fade_steps)) if self.fade_steps else tf.constant(1.0)
-        return rate * tf.pow(float(max(self.age, 1)), -power)
+        return rate * tf.pow(float(max(self.age, 1)), -power * self.exponent)
 
     def get_config(self):
-        return {"age": self.age, "fade_steps": self.fade_steps}  # the optimizer's rate is rebuilt, never saved
+        return {"age": self.age, "fade_steps": self.fade_steps, "exponent": self.exponent}  # the optimizer's rate is rebuilt, never saved
 
 
 def _optimizer(rate: float, total_updates: int, schedule: str, device: str | None, variables,
-               age: int = 0, fade_updates: int = 0):
+               age: int = 0, fade_updates: int = 0, exponent: float = 1.0):
     if schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(total_updates, 1))
     if age > 1:
-        rate = AgeScaledRate(rate, age, fade_updates)
+        rate = AgeScaledRate(rate, age, fade_updates, exponent)
     with tf.device(device or ""):
         optimizer = FusedAdam(rate)  # Keras' Adam in one kernel per variable: updates are memory-bound
         optimizer.build(variables)
@@ -109,7 +111,8 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     method = resolved(pipeline.staleness, pipeline.engine)
     ages = [gradient_age(pipeline.engine, K, k) if method == "age_lr" else 0 for k in range(K)]
     fade = pipeline.age_fade_epochs * (total_ticks // train.epochs) // pipeline.update_every  # 0: never fades
-    stage_optimizers = [_optimizer(rate, updates, train.lr_schedule, d, s.trainable_variables, age, fade)
+    stage_optimizers = [_optimizer(rate, updates, train.lr_schedule, d, s.trainable_variables, age, fade,
+                                   pipeline.age_exponent)
                         for rate, s, d, age in zip(rates, staged.stages, devices, ages)]
     student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,
                                    train.lr_schedule, None, student.trainable_variables)

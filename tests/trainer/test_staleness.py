@@ -29,8 +29,9 @@ def test_gradient_ages_follow_the_sideways_schedule():
     assert "pipeline.engine=dni has none" in refusal("bp_warmup", "dni")
 
 
-def test_age_lr_divides_each_stage_rate_by_its_age_and_fades_over_the_warmup(digits):
-    config = _config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="age_lr", age_fade_epochs=1)
+def test_age_lr_divides_each_stage_rate_by_a_power_of_its_age_and_fades_over_the_warmup(digits):
+    config = _config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="age_lr", age_fade_epochs=1,
+                     age_exponent=1.0)  # PipeMare's own schedule
     engine, _ = _engine(config, digits, ticks=40)  # 20 ticks an epoch: the scale fades over 20 updates
     optimizers = engine.parts.stage_optimizers
 
@@ -45,11 +46,11 @@ def test_age_lr_divides_each_stage_rate_by_its_age_and_fades_over_the_warmup(dig
     np.testing.assert_allclose(rates(35), [1e-3] * 3, rtol=1e-6)
     constant, _ = _engine(_config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="age_lr"),
                           digits, ticks=40)
-    for step in (0, 35):  # age_fade_epochs=0, the default: the scale never fades
+    for step in (0, 35):  # age_fade_epochs=0, the default: the scale never fades; age_exponent=2, the default
         for optimizer in constant.parts.stage_optimizers:
             optimizer.iterations.assign(step)
         np.testing.assert_allclose([float(o.learning_rate) for o in constant.parts.stage_optimizers],
-                                   [1e-3 / 4, 1e-3 / 2, 1e-3], rtol=1e-6)
+                                   [1e-3 / 16, 1e-3 / 4, 1e-3], rtol=1e-6)
     plain, _ = _engine(_config("sideways", 3, epochs=2, learning_rate=1e-3, staleness="none"), digits, ticks=40)
     assert [float(o.learning_rate) for o in plain.parts.stage_optimizers] == pytest.approx([1e-3] * 3)
 
