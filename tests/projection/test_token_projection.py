@@ -85,10 +85,30 @@ def test_int8_student_agrees_with_keras_and_keeps_int32_ids(student, ids):
     # tflite-runtime 2.14 (many Raspberry Pi installs) has no int8 DIV: the pooling must not need one
     assert {op["name"] for op in model_ops(model)} <= {
         "EXPAND_DIMS", "MUL", "ADD", "RIGHT_SHIFT", "LESS", "SELECT_V2", "GATHER", "SUM", "NOT_EQUAL", "CAST",
-        "MAXIMUM", "RSQRT", "QUANTIZE", "FULLY_CONNECTED", "RESHAPE", "STRIDED_SLICE"}
+        "MAXIMUM", "RSQRT", "QUANTIZE", "FULLY_CONNECTED", "RESHAPE", "STRIDED_SLICE", "TILE", "BATCH_MATMUL"}
     keras_pred = np.asarray(student(ids)).argmax(1)
     assert np.mean(keras_pred == labels) > 0.6  # it learnt something
     assert np.mean(run_tflite(model, ids).argmax(1) == keras_pred) >= 0.95
+
+
+def test_pool_is_the_masked_row_sum_over_sqrt_ids_in_one_int8_matmul(student, ids):
+    """TokenPool against numpy: each id's T rows summed, pad ids skipped, / sqrt(ids), zeros for an empty text;
+    in the int8 file one BATCH_MATMUL does the weighted sum (it rounds once, not once per row product)."""
+    import keras
+
+    from projnet.device_bench.model_file import model_ops
+    from projnet.export.student_conversion import convert_student
+
+    pool = student.get_layer("student_token_pool")
+    rows_model = keras.Model(student.input, student.get_layer("student_code_rows").output)
+    rows = np.asarray(rows_model(ids))  # (batch, L, T, E)
+    valid = ids != 0
+    want = (rows.sum(axis=2) * valid[:, :, None]).sum(axis=1) / np.sqrt(np.maximum(valid.sum(axis=1), 1))[:, None]
+    np.testing.assert_allclose(np.asarray(pool(rows, ids)), want, rtol=1e-5, atol=1e-6)
+    assert not np.asarray(pool(rows, ids))[0].any()  # row 0 is empty
+    pooled_model = keras.Model(student.input, pool.output)
+    ops = [op["name"] for op in model_ops(convert_student(pooled_model, "int8", ids))]
+    assert ops.count("BATCH_MATMUL") == 1 and "MUL" in ops  # the weights 1 / sqrt(n) are a MUL of the mask
 
 
 def test_round_trip_and_stored_weights(student, ids, tmp_path):
