@@ -30,7 +30,7 @@ from projnet.trainer.fused_adam import FusedAdam
 from projnet.trainer.joint_training import accuracy
 from projnet.trainer.pipeline_engines import EngineParts, PipelineEngine, build_synthetic_models
 from projnet.trainer.schedule import TickUpdates
-from projnet.trainer.staleness import gradient_age, resolved
+from projnet.trainer.staleness import gradient_age, resolved, scales_rate_by_age, stashes
 from projnet.trainer.stages import StagedTrainer, build_staged_trainer
 from projnet.trainer.student_placement import place_student
 
@@ -109,7 +109,7 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
              for k in range(len(devices))]  # dni: every stage but the last learns from synthetic gradients
     K, updates = len(devices), total_ticks // pipeline.update_every
     method = resolved(pipeline.staleness, pipeline.engine)
-    ages = [gradient_age(pipeline.engine, K, k) if method == "age_lr" else 0 for k in range(K)]
+    ages = [gradient_age(pipeline.engine, K, k) if scales_rate_by_age(method) else 0 for k in range(K)]
     fade = pipeline.age_fade_epochs * (total_ticks // train.epochs) // pipeline.update_every  # 0: never fades
     stage_optimizers = [_optimizer(rate, updates, train.lr_schedule, d, s.trainable_variables, age, fade,
                                    pipeline.age_exponent)
@@ -123,9 +123,10 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     student_device, stage_ms = (None, None) if remote else place_student(staged, pipeline.student_placement,
                                                                            train.batch_size)
     staged.stage_step_ms = stage_ms
+    stash_inputs, stash_weights = stashes(method)
     parts = EngineParts(staged, student, stage_optimizers, student_optimizer, config.objective, num_classes,
                         pipeline.update_every, student_device, *synthetic, pipeline.serial_devices,
-                        stash_inputs=method in ("stash", "weight_stash"), stash_weights=method == "weight_stash")
+                        stash_inputs=stash_inputs, stash_weights=stash_weights)
     groups = {"trainer": list(staged.model.variables), "student": list(student.variables),
               "trainer_optimizers": [v for o in stage_optimizers for v in o.variables],
               "student_optimizer": list(student_optimizer.variables),

@@ -30,6 +30,7 @@ def _run(config, splits, run_dir=None, resume=False):
 @pytest.mark.parametrize("engine, stages, staleness", [
     ("sideways", 2, "none"), ("sideways", 3, "none"), ("dni", 2, "none"),
     ("sideways", 3, "stash"), ("sideways", 3, "weight_stash"),  # the stashed inputs and weights are buffers too
+    ("sideways", 3, "age_lr+weight_stash"),
     ("sideways", 2, "bp_warmup"),  # killed in the pipeline's first epoch, after the backprop one
 ])
 def test_killed_mid_epoch_and_resumed_ends_with_the_uninterrupted_weights(digits, tmp_path, monkeypatch, engine,

@@ -7,7 +7,7 @@ from projnet.config import DataConfig, ProjectionConfig, StudentConfig
 from projnet.data import DatasetSplits, load_dataset
 from projnet.projection.student import build_student
 from projnet.trainer.pipeline_training import train_pipelined
-from projnet.trainer.staleness import gradient_age, refusal
+from projnet.trainer.staleness import gradient_age, refusal, scales_rate_by_age, stashes
 from tests.trainer.test_pipeline_engines import CPUS, _batches, _config, _engine
 
 
@@ -27,6 +27,11 @@ def test_gradient_ages_follow_the_sideways_schedule():
     assert [gradient_age(e, 3, 0) for e in ("bp", "dni")] == [0, 0]
     assert refusal("none", "bp") is None and refusal("age_lr", "sideways") is None
     assert "pipeline.engine=dni has none" in refusal("bp_warmup", "dni")
+    assert "pipeline.engine=bp has none" in refusal("age_lr+weight_stash", "bp")
+    assert [stashes(m) for m in ("none", "age_lr", "stash", "weight_stash", "age_lr+weight_stash")] == [
+        (False, False), (False, False), (True, False), (True, True), (True, True)]
+    assert [scales_rate_by_age(m) for m in ("none", "age_lr", "weight_stash", "age_lr+weight_stash")] == [
+        False, True, False, True]
 
 
 def test_age_lr_divides_each_stage_rate_by_a_power_of_its_age_and_fades_over_the_warmup(digits):
@@ -99,10 +104,14 @@ def test_stash_takes_each_gradient_at_its_own_sample_on_a_moving_stream(digits):
         assert len(matched) == 5 + 6 and all(matched) == (method != "none"), (method, matched)
 
 
-def test_weight_stash_recomputes_with_the_weights_each_sample_was_forwarded_with(digits):
-    """Updates on: the weights stage 0 takes an arriving gradient at are its weights of 2(K-1) ticks ago."""
+@pytest.mark.parametrize("method", ["weight_stash", "age_lr+weight_stash"])
+def test_weight_stash_recomputes_with_the_weights_each_sample_was_forwarded_with(digits, method):
+    """Updates on: the weights stage 0 takes an arriving gradient at are its weights of 2(K-1) ticks ago;
+    age_lr+weight_stash also divides stage k's rate by its gradient's age squared (the default exponent)."""
     K, ticks = 3, 8
-    engine, _ = _engine(_config("sideways", K, staleness="weight_stash"), digits, ticks)
+    engine, _ = _engine(_config("sideways", K, learning_rate=1e-3, staleness=method), digits, ticks)
+    want = [1e-3 / 16, 1e-3 / 4, 1e-3] if method.startswith("age_lr") else [1e-3] * 3  # ages 4, 2, 0
+    np.testing.assert_allclose([float(o.learning_rate) for o in engine.parts.stage_optimizers], want, rtol=1e-6)
     stage0 = engine.parts.staged.stages[0]
     buffers, history = engine.initial_buffers(), []
     for tick, (x, y, ident, _) in enumerate(_batches(digits, ticks)):
