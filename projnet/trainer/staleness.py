@@ -35,13 +35,14 @@ STALE_ENGINES = ("sideways",)  # the engines whose stages apply gradients older 
 
 def scales_rate_by_age(method: str) -> bool:
     """Whether a resolved method divides each stage's rate by its gradient's age (age_lr's part)."""
-    return method in ("age_lr", "age_lr+weight_stash")
+    return "age_lr" in method.split("+")  # a combined method names its parts: "age_lr+weight_stash"
 
 
 def stashes(method: str) -> tuple[bool, bool]:
     """Whether a resolved method stashes each stage's inputs, and its weights too (PipeDream's parts)."""
-    weights = method in ("weight_stash", "age_lr+weight_stash")
-    return weights or method == "stash", weights
+    parts = method.split("+")
+    weights = "weight_stash" in parts
+    return weights or "stash" in parts, weights
 
 
 def gradient_age(engine: str, stages: int, k: int) -> int:
