@@ -35,6 +35,8 @@ def pipeline_bench_command(
     age_fade_epochs: Annotated[int, typer.Option(min=0, help="age_lr: epochs over which the age scale fades "
                                                  "(0: never).")] = 0,
     age_exponent: Annotated[float, typer.Option(min=0.0, max=8.0, help="age_lr: stage k's rate / age_k^this.")] = 2.0,
+    cut_slack: Annotated[float, typer.Option(min=0.0, max=1.0, help="sideways: how much more than the balanced cut's "
+                                             "largest stage a stage may cost to move weights to fresher stages.")] = 0.05,
     repeats: Annotated[int, typer.Option(min=1, max=20, help="Run the engines this many times, interleaved; "
                                          "report each engine's median run and every run's figures.")] = 1,
     data_dir: DataDir = None,
@@ -71,7 +73,7 @@ def pipeline_bench_command(
     specs = [BenchSpec(engine=e, stages=stages, dataset=dataset, stream=stream, epochs=epochs, batch_size=batch_size,
                        trainer_hidden=hidden, learning_rate=learning_rate, seed=seed, data_dir=str(data_dir or ""),
                        serial_devices=serial_devices, staleness=m, warmup_epochs=warmup_epochs,
-                       age_fade_epochs=age_fade_epochs, age_exponent=age_exponent)
+                       age_fade_epochs=age_fade_epochs, age_exponent=age_exponent, cut_slack=cut_slack)
              for e, m in pairs]
     check_spec(specs[0])
     table = Table(title=f"pipeline-bench: {dataset}, {stream} stream, K={stages} logical devices")

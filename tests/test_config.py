@@ -43,6 +43,7 @@ def test_set_parses_types():
     ("trainer.architecture=rnn", "trainer.architecture must be one of: mlp, cnn"),
     ("trainer.id_dropout=1.0", "trainer.id_dropout must be in [0, 1). Received: trainer.id_dropout=1.0"),
     ("pipeline.age_exponent=9", "pipeline.age_exponent must be between 0 and 8"),
+    ("pipeline.cut_slack=-0.1", "pipeline.cut_slack must be between 0 and 1"),
     ("noequals", "--set expects key=value"),
 ])
 def test_bad_settings_are_usage_errors(assignment, message):

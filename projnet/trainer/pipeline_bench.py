@@ -51,6 +51,7 @@ class BenchSpec:
     warmup_epochs: int = 1  # bp_warmup's backprop epochs
     age_fade_epochs: int = 0  # age_lr's fade (0: never)
     age_exponent: float = 2.0  # age_lr: stage k's rate / age_k^this (the run default, config.py)
+    cut_slack: float = 0.05  # sideways: the stage cut's slack towards fresher stages (the run default, config.py)
     seed: int = 0
     serial_devices: bool = True  # each device runs one op at a time (trainer/device_streams.py)
     curve_points: int = 6  # test accuracy this many times along the run (each evaluation slows the next ticks a little)
@@ -75,6 +76,7 @@ def _run_config(spec: BenchSpec):
                  "pipeline.clip_length": spec.clip_length, "pipeline.update_every": spec.update_every,
                  "pipeline.staleness": spec.staleness, "pipeline.warmup_epochs": spec.warmup_epochs,
                  "pipeline.age_fade_epochs": spec.age_fade_epochs, "pipeline.age_exponent": spec.age_exponent,
+                 "pipeline.cut_slack": spec.cut_slack,
                  "pipeline.serial_devices": spec.serial_devices, "trainer.hidden": list(spec.trainer_hidden),
                  "trainer.dropout": 0.0, "objective.mixup_distill_weight": 0.0}  # every engine runs the pipelined loop
     if spec.data_dir:
@@ -254,7 +256,7 @@ def pipeline_bench(specs: list[BenchSpec], repeats: int = 1, timeout_s: float = 
             "batch_size": first.batch_size, "trainer_hidden": first.trainer_hidden,
             "learning_rate": first.learning_rate, "serial_devices": first.serial_devices, "repeats": repeats,
             "warmup_epochs": first.warmup_epochs, "age_fade_epochs": first.age_fade_epochs,
-            "age_exponent": first.age_exponent,
+            "age_exponent": first.age_exponent, "cut_slack": first.cut_slack,
             "engines": engines, "speedup_vs_bp": speedups, "simulated": simulated_table()}
 
 

@@ -51,7 +51,7 @@ class PipelineRun:
                 "update_every": config.pipeline.update_every,
                 "staleness": resolved(config.pipeline.staleness, config.pipeline.engine),
                 "warmup_epochs": config.pipeline.warmup_epochs, "age_fade_epochs": config.pipeline.age_fade_epochs,
-                "age_exponent": config.pipeline.age_exponent,
+                "age_exponent": config.pipeline.age_exponent, "cut_slack": config.pipeline.cut_slack,
                 "devices": self.staged.devices,
                 "variable_devices": [stage.variables[0].value.device for stage in self.staged.stages],
                 "block_ranges": self.staged.block_ranges, "stage_multiply_adds": self.staged.stage_costs,
@@ -103,11 +103,13 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     """The staged trainer (seeded by train.seed), the optimizers and the engine; plus what a checkpoint holds."""
     train, pipeline = config.train, config.pipeline
     keras.utils.set_random_seed(train.seed)
-    staged = build_staged_trainer(num_features, num_classes, image_shape, config.trainer, devices)
+    K = len(devices)
+    staged = build_staged_trainer(num_features, num_classes, image_shape, config.trainer, devices,
+                                  [gradient_age(pipeline.engine, K, k) for k in range(K)], pipeline.cut_slack)
     remote = any(d.startswith("/job:worker") for d in devices)
     rates = [pipeline.dni_stage_learning_rate if pipeline.engine == "dni" and k < len(devices) - 1 else train.learning_rate
              for k in range(len(devices))]  # dni: every stage but the last learns from synthetic gradients
-    K, updates = len(devices), total_ticks // pipeline.update_every
+    updates = total_ticks // pipeline.update_every
     method = resolved(pipeline.staleness, pipeline.engine)
     ages = [gradient_age(pipeline.engine, K, k) if scales_rate_by_age(method) else 0 for k in range(K)]
     fade = pipeline.age_fade_epochs * (total_ticks // train.epochs) // pipeline.update_every  # 0: never fades

@@ -1,5 +1,6 @@
 """Cutting the trainer into balanced stages and choosing their devices; the refusals, one line each."""
 
+import itertools
 import socket
 
 import numpy as np
@@ -9,7 +10,7 @@ from projnet.config import TrainerConfig
 from projnet.errors import ProjnetError, UsageError
 from projnet.trainer.devices import connect_cluster, resolve_devices
 from projnet.trainer.models import build_trainer, trainer_layers, weighted_layer_count
-from projnet.trainer.stages import balanced_partition, build_staged_trainer, layer_blocks
+from projnet.trainer.stages import balanced_partition, build_staged_trainer, fresh_partition, layer_blocks
 
 
 def test_balanced_partition_minimises_the_largest_stage():
@@ -17,6 +18,44 @@ def test_balanced_partition_minimises_the_largest_stage():
     assert balanced_partition([8, 1, 1, 1, 1, 1, 1, 1, 1], 2) == [(0, 1), (1, 9)]
     assert balanced_partition([3, 3, 2, 2, 2], 3) == [(0, 1), (1, 3), (3, 5)]
     assert balanced_partition([5, 4, 3], 3) == [(0, 1), (1, 2), (2, 3)]
+
+
+MLP_1024X6 = [784 * 1024] + [1024 * 1024] * 5 + [1024 * 10]  # pipeline-bench's trainer on Fashion-MNIST
+SIDEWAYS_K4_AGES = [6, 4, 2, 0]
+
+
+def test_fresh_partition_moves_weights_to_the_fresher_stages_within_the_slack():
+    assert balanced_partition(MLP_1024X6, 4) == [(0, 2), (2, 3), (3, 5), (5, 7)]  # two layers in stage 0
+    # 5 %: the last stage takes three layers (2,107,152 multiply-adds against the balanced 2,097,152)
+    assert fresh_partition(MLP_1024X6, SIDEWAYS_K4_AGES, 0.05) == [(0, 1), (1, 2), (2, 4), (4, 7)]
+    # no slack: among the cuts as balanced as the best, the one with the least weight in old stages
+    assert fresh_partition(MLP_1024X6, SIDEWAYS_K4_AGES, 0.0) == [(0, 1), (1, 3), (3, 5), (5, 7)]
+    assert fresh_partition(MLP_1024X6, [0, 0, 0, 0], 0.05) == balanced_partition(MLP_1024X6, 4)  # bp, dni
+    assert fresh_partition(MLP_1024X6, [2, 0], 0.05) == [(0, 3), (3, 7)]  # K = 2: nothing within 5 %
+
+
+def every_cut(n: int, parts: int):
+    for inner in itertools.combinations(range(1, n), parts - 1):
+        bounds = (0, *inner, n)
+        yield list(zip(bounds[:-1], bounds[1:]))
+
+
+def test_fresh_partition_is_the_least_stale_cut_inside_the_cap():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n, parts = int(rng.integers(2, 9)), int(rng.integers(2, 5))
+        parts = min(parts, n)
+        costs = [int(c) for c in rng.integers(1, 20, n)]
+        ages = [2 * (parts - 1 - k) for k in range(parts)]
+        slack = float(rng.choice([0.0, 0.05, 0.3]))
+        cap = (1 + slack) * max(sum(costs[a:b]) for a, b in balanced_partition(costs, parts))
+
+        def key(cut):
+            groups = [sum(costs[a:b]) for a, b in cut]
+            return sum(a * g for a, g in zip(ages, groups)), max(groups)
+
+        allowed = [cut for cut in every_cut(n, parts) if key(cut)[1] <= cap]
+        assert key(fresh_partition(costs, ages, slack)) == min(map(key, allowed)), (costs, parts, slack)
 
 
 def test_blocks_and_their_multiply_adds():
