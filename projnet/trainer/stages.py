@@ -15,7 +15,7 @@ more multiply-adds in the largest stage (README, "Staleness at depth").
 
 from __future__ import annotations
 
-import math
+import itertools
 from dataclasses import dataclass
 
 import keras
@@ -70,62 +70,51 @@ def layer_blocks(layers: list[keras.layers.Layer], num_features: int) -> tuple[l
     return blocks, costs
 
 
-def balanced_partition(costs: list[int], parts: int) -> list[tuple[int, int]]:
-    """Contiguous [first, last) ranges of `costs` in `parts` non-empty groups minimising the largest sum."""
+def _best_cut(costs: list[int], parts: int, extend, empty) -> list[tuple[int, int]]:
+    """Contiguous [first, last) ranges of `costs` in `parts` non-empty groups with the smallest score, by
+    dynamic programming: `extend(score, k, group)` scores a cut whose group k costs `group` after groups
+    0..k-1 scored `score` (None: not allowed); `empty` scores no groups. Ties keep the earliest cut."""
     n = len(costs)
     if not 1 <= parts <= n:
         raise ValueError(f"cannot cut {n} blocks into {parts} stages")
-    prefix = [0]
-    for c in costs:
-        prefix.append(prefix[-1] + c)
-    # best[p][i]: the smallest possible largest group when the first i blocks form p groups
-    best = [[math.inf] * (n + 1) for _ in range(parts + 1)]
+    prefix = list(itertools.accumulate(costs, initial=0))
+    # best[p][i]: the best score of the first i blocks cut into p groups (None: no allowed cut)
+    best = [[None] * (n + 1) for _ in range(parts + 1)]
     cut = [[0] * (n + 1) for _ in range(parts + 1)]
-    best[0][0] = 0
+    best[0][0] = empty
     for p in range(1, parts + 1):
         for i in range(p, n + 1):
             for j in range(p - 1, i):
-                worst = max(best[p - 1][j], prefix[i] - prefix[j])
-                if worst < best[p][i]:
-                    best[p][i], cut[p][i] = worst, j
-    ranges, i = [], n
-    for p in range(parts, 0, -1):
-        ranges.append((cut[p][i], i))
-        i = cut[p][i]
-    return ranges[::-1]
-
-
-def fresh_partition(costs: list[int], ages: list[int], slack: float) -> list[tuple[int, int]]:
-    """The cut into len(ages) stages that puts the least cost x gradient age in stages, none costing more
-    than (1 + slack) x the balanced cut's largest; ties go to the smaller largest stage. With no stale
-    gradient (every age 0) it is `balanced_partition`'s cut."""
-    parts, n = len(ages), len(costs)
-    balanced = balanced_partition(costs, parts)
-    if not any(ages):
-        return balanced
-    cap = (1 + slack) * max(sum(costs[a:b]) for a, b in balanced)
-    prefix = [0]
-    for c in costs:
-        prefix.append(prefix[-1] + c)
-    # best[p][i]: (stale cost, largest stage) of the best cut of the first i blocks into p stages
-    best = [[(math.inf, math.inf)] * (n + 1) for _ in range(parts + 1)]
-    cut = [[0] * (n + 1) for _ in range(parts + 1)]
-    best[0][0] = (0, 0)
-    for p in range(1, parts + 1):
-        for i in range(p, n + 1):
-            for j in range(p - 1, i):
-                group = prefix[i] - prefix[j]
-                if group > cap or best[p - 1][j][0] == math.inf:
+                if best[p - 1][j] is None:
                     continue
-                stale, largest = best[p - 1][j]
-                candidate = (stale + ages[p - 1] * group, max(largest, group))
-                if candidate < best[p][i]:
+                candidate = extend(best[p - 1][j], p - 1, prefix[i] - prefix[j])
+                if candidate is not None and (best[p][i] is None or candidate < best[p][i]):
                     best[p][i], cut[p][i] = candidate, j
     ranges, i = [], n
     for p in range(parts, 0, -1):
         ranges.append((cut[p][i], i))
         i = cut[p][i]
     return ranges[::-1]
+
+
+def balanced_partition(costs: list[int], parts: int) -> list[tuple[int, int]]:
+    """Contiguous [first, last) ranges of `costs` in `parts` non-empty groups minimising the largest sum."""
+    return _best_cut(costs, parts, lambda largest, k, group: max(largest, group), 0)
+
+
+def fresh_partition(costs: list[int], ages: list[int], slack: float) -> list[tuple[int, int]]:
+    """The cut into len(ages) stages that puts the least cost x gradient age in stages, none costing more
+    than (1 + slack) x the balanced cut's largest; ties go to the smaller largest stage. With no stale
+    gradient (every age 0) it is `balanced_partition`'s cut."""
+    balanced = balanced_partition(costs, len(ages))
+    if not any(ages):
+        return balanced
+    cap = (1 + slack) * max(sum(costs[a:b]) for a, b in balanced)
+
+    def extend(score, k, group):  # score: (stale cost, largest stage)
+        return None if group > cap else (score[0] + ages[k] * group, max(score[1], group))
+
+    return _best_cut(costs, len(ages), extend, (0, 0))
 
 
 def build_staged_trainer(num_features: int, num_classes: int, image_shape: tuple[int, int, int],
