@@ -104,14 +104,15 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     train, pipeline = config.train, config.pipeline
     keras.utils.set_random_seed(train.seed)
     K = len(devices)
-    staged = build_staged_trainer(num_features, num_classes, image_shape, config.trainer, devices,
-                                  [gradient_age(pipeline.engine, K, k) for k in range(K)], pipeline.cut_slack)
+    gradient_ages = [gradient_age(pipeline.engine, K, k) for k in range(K)]
+    staged = build_staged_trainer(num_features, num_classes, image_shape, config.trainer, devices, gradient_ages,
+                                  pipeline.cut_slack)
     remote = any(d.startswith("/job:worker") for d in devices)
-    rates = [pipeline.dni_stage_learning_rate if pipeline.engine == "dni" and k < len(devices) - 1 else train.learning_rate
-             for k in range(len(devices))]  # dni: every stage but the last learns from synthetic gradients
+    rates = [pipeline.dni_stage_learning_rate if pipeline.engine == "dni" and k < K - 1 else train.learning_rate
+             for k in range(K)]  # dni: every stage but the last learns from synthetic gradients
     updates = total_ticks // pipeline.update_every
     method = resolved(pipeline.staleness, pipeline.engine)
-    ages = [gradient_age(pipeline.engine, K, k) if scales_rate_by_age(method) else 0 for k in range(K)]
+    ages = gradient_ages if scales_rate_by_age(method) else [0] * K
     fade = pipeline.age_fade_epochs * (total_ticks // train.epochs) // pipeline.update_every  # 0: never fades
     stage_optimizers = [_optimizer(rate, updates, train.lr_schedule, d, s.trainable_variables, age, fade,
                                    pipeline.age_exponent)

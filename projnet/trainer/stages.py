@@ -10,7 +10,7 @@ then moves blocks towards the later stages, whose gradients are fresher, as long
 than `pipeline.cut_slack` over the balanced cut's largest: the pipeline's tick time is its largest
 stage's, so a 5 % slack costs at most 5 % of the samples/s. At K = 4 on the 1024x6 MLP it puts one
 1024x1024 layer where the balanced cut had two in stage 0 and three layers in the last stage, for 0.5 %
-more multiply-adds in the largest stage (README, "Staleness at depth").
+more multiply-adds in the largest stage (README, "Fresher stages").
 """
 
 from __future__ import annotations
