@@ -118,9 +118,8 @@ class PipelineConfig:
     warmup_epochs: int = 1  # staleness "bp_warmup": the epochs trained with backprop before the pipeline starts
     age_fade_epochs: int = 0  # staleness "age_lr": the epochs over which the age scale fades to 1 (0: it never does)
     age_exponent: float = 2.0  # staleness "age_lr": stage k's rate / age_k^this; 2 kept K = 2 within 1 point, 1 did not
-    # sideways: a stage may cost this fraction more than the balanced cut's largest if that moves weights to
-    # later stages, whose gradients are fresher (trainer/stages.py); K = 4 age_lr: 1.91 -> 1.37 behind bp (seed 0)
-    cut_slack: float = 0.05
+    # K = 4 (1024x6): 1.91 -> 1.37 points behind bp with age_lr (seed 0; README, "Fresher stages")
+    cut_slack: float = 0.05  # sideways: a stage may cost this much over the balanced largest to move weights later
     student_placement: str = "multiply_adds"  # the student joins the stage of fewest multiply-adds, or "measured": fastest
     synthetic_learning_rate: float = 0.0  # dni: the synthetic-gradient models' Adam rate (0 = learning_rate)
     dni_stage_learning_rate: float = 1e-4  # dni: stages fed synthetic gradients; Adam makes their noise full-size steps
