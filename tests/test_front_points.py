@@ -59,3 +59,18 @@ def test_merged_points_take_the_median_over_seeds_of_accuracy_and_agreement_and_
     assert point["accuracy"] == 0.91 and point["accuracy_runs"] == [0.90, 0.92, 0.91]
     assert point["agreement"] == 0.996 and point["agreement_runs"] == [0.998, 0.992, 0.996]
     assert point["size_bytes"] == 100  # seed 0's, like every other figure
+
+
+def test_the_readme_tables_come_from_the_front_json():
+    from benchmarks.front_markdown import budget_table, model_table
+
+    points = [dict(p, accuracy_runs=[p["accuracy"]] * 3, family="f") for p in _points()]
+    points[1]["agreement_runs"] = [0.9951, 0.9948, 0.9962]
+    result = {"points": points, "budgets": budget_rows(points, (16, 64))}
+    budget = budget_table(result)
+    assert budget[2] == "| <= 16 KB | - | - | - | - | - | - | - |"
+    assert budget[3] == ("| <= 64 KB | `s60b` | 0.9000 (0.900/0.900/0.900) | 48.8 KB | `b40` "
+                         "| 0.8850 (0.885/0.885/0.885) | 39.1 KB | +1.50 points |")
+    models = model_table(result, default="s60")
+    assert [row.split(" | ")[0] for row in models[2:]] == ["| `s20`", "| `b40`", "| `s60b`", "| `s60`", "| `b100`"]
+    assert models[5] == "| `s60` | student (default) | 0.9000 | 58.6 KB | - | - | 0.9951 / 0.9948 / 0.9962 |"
