@@ -16,7 +16,7 @@ from projnet.errors import UsageError
 from projnet.registry import (BACKENDS, ENGINES, LR_SCHEDULES, MAX_BITS_PER_FUNCTION, MAX_NUM_FUNCTIONS,
                               MAX_PATCH_SIZE, MAX_TOKEN_CODES, STALENESS_METHODS, STREAMS, STUDENT_INPUTS, STUDENT_PLACEMENTS,
                               TRAINER_ARCHITECTURES, TRAINER_POOLINGS, check_quant_mode, one_of)
-from projnet.trainer.staleness import refusal as staleness_refusal, resolved as resolved_staleness
+from projnet.trainer.staleness import refusal as staleness_refusal, resolved as resolved_staleness, warms_up
 
 # Bounds that turn a typo into a one-line refusal before any work, instead of a numpy or TensorFlow
 # traceback (or hours of training) later: far beyond any sensible run, well inside what the libraries take.
@@ -274,7 +274,7 @@ class RunConfig:
         why_not = staleness_refusal(self.pipeline.staleness, self.pipeline.engine)
         if why_not:
             raise UsageError(why_not)
-        if resolved_staleness(self.pipeline.staleness, self.pipeline.engine) == "bp_warmup" and (
+        if warms_up(resolved_staleness(self.pipeline.staleness, self.pipeline.engine)) and (
                 self.pipeline.warmup_epochs >= self.train.epochs):
             raise UsageError(f"pipeline.warmup_epochs={self.pipeline.warmup_epochs} backprop epochs leave none of "
                              f"train.epochs={self.train.epochs} to the pipeline; use fewer than {self.train.epochs}")

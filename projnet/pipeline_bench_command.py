@@ -47,7 +47,7 @@ def pipeline_bench_command(
     """Train the same trainer with each engine on the same devices and samples: samples/s, busy, memory, accuracy."""
     from projnet.trainer.pipeline_bench import BenchSpec, check_spec, pipeline_bench, plot_bench
     from projnet.registry import ENGINES, STALENESS_METHODS, STREAMS
-    from projnet.trainer.staleness import refusal
+    from projnet.trainer.staleness import refusal, warms_up
 
     names = [e.strip() for e in engines.split(",") if e.strip()]
     pairs = [(n.partition("+")[0], n.partition("+")[2] or "none") for n in names]  # bare: uncorrected
@@ -59,7 +59,7 @@ def pipeline_bench_command(
     for engine, method in pairs:
         if refusal(method, engine):
             raise UsageError(refusal(method, engine))
-    if any(m == "bp_warmup" for _, m in pairs) and warmup_epochs >= epochs:
+    if any(warms_up(m) for _, m in pairs) and warmup_epochs >= epochs:
         raise UsageError(f"--warmup-epochs {warmup_epochs} of backprop leave none of --epochs {epochs} to the pipeline")
     if stream not in STREAMS:
         raise UsageError(f"--stream must be one of: {', '.join(STREAMS)}. Received: {stream!r}")

@@ -85,7 +85,7 @@ QUANT_MODES: dict[str, QuantMode] = {mode.name: mode for mode in (
 )}
 
 ENGINES = ("bp", "sideways", "dni")  # how the trainer is trained (trainer/schedule.py)
-STALENESS_METHODS = ("auto", "none", "age_lr", "bp_warmup", "stash", "weight_stash", "age_lr+weight_stash")  # sideways' stale-gradient corrections (trainer/staleness.py)
+STALENESS_METHODS = ("auto", "none", "age_lr", "bp_warmup", "stash", "weight_stash", "age_lr+weight_stash", "age_lr+bp_warmup")  # sideways' stale-gradient corrections (trainer/staleness.py)
 STUDENT_PLACEMENTS = ("measured", "multiply_adds")  # pipelined runs: which stage's device the student shares (trainer/student_placement.py)
 SIMULATED_ENGINES = ENGINES + ("gpipe",)  # the schedule can also lay out GPipe, for comparison only
 STUDENT_INPUTS = ("auto", "image", "features")  # what a shipped student takes (export/student_input.py)

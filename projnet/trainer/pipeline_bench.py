@@ -25,6 +25,7 @@ from pathlib import Path
 
 from projnet.errors import ProjnetError, UsageError
 from projnet.trainer.schedule import simulated_utilisation
+from projnet.trainer.staleness import warms_up
 
 
 @dataclass
@@ -245,7 +246,7 @@ def pipeline_bench(specs: list[BenchSpec], repeats: int = 1, timeout_s: float = 
     engines, speedups = summarise_repeats(runs)
     first = specs[0]
     for spec in specs:
-        if spec.staleness == "bp_warmup" and "bp" in engines:
+        if warms_up(spec.staleness) and "bp" in engines:
             # its samples/s is its pipeline's (the warm-up's backprop epochs are off its clock): the whole run's
             # rate counts those epochs at the bp run's measured rate
             pipe, bp = engines[spec.name]["samples_per_s"], engines["bp"]["samples_per_s"]

@@ -30,7 +30,7 @@ from projnet.trainer.fused_adam import FusedAdam
 from projnet.trainer.joint_training import accuracy
 from projnet.trainer.pipeline_engines import EngineParts, PipelineEngine, build_synthetic_models
 from projnet.trainer.schedule import TickUpdates
-from projnet.trainer.staleness import gradient_age, resolved, scales_rate_by_age, stashes
+from projnet.trainer.staleness import gradient_age, resolved, scales_rate_by_age, stashes, warms_up
 from projnet.trainer.stages import StagedTrainer, build_staged_trainer
 from projnet.trainer.student_placement import place_student
 
@@ -61,29 +61,33 @@ class PipelineRun:
 
 
 class AgeScaledRate(keras.optimizers.schedules.LearningRateSchedule):
-    """`base`'s rate divided by max(age, 1)^(e p), p = max(0, 1 - step / fade_steps), or p = 1 throughout when
-    fade_steps is 0, e = `exponent`: PipeMare's rescheduling (e = 1) made steeper (`pipeline.staleness=age_lr`,
-    trainer/staleness.py)."""
+    """`base`'s rate divided by max(age, 1)^(e p), p = max(0, 1 - s / fade_steps), or p = 1 throughout when
+    fade_steps is 0, e = `exponent`, s = step - start_step: PipeMare's rescheduling (e = 1) made steeper
+    (`pipeline.staleness=age_lr`, trainer/staleness.py). Before `start_step` (age_lr+bp_warmup's backprop
+    updates, whose gradients are exact) p = 0: the full rate."""
 
-    def __init__(self, base, age: int, fade_steps: int, exponent: float = 1.0):
+    def __init__(self, base, age: int, fade_steps: int, exponent: float = 1.0, start_step: int = 0):
         self.base, self.age, self.fade_steps, self.exponent = base, int(age), max(int(fade_steps), 0), float(exponent)
+        self.start_step = max(int(start_step), 0)
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
         rate = self.base(step) if callable(self.base) else tf.constant(self.base, tf.float32)
-        power = tf.maximum(0.0, 1.0 - step / float(self.fade_steps)) if self.fade_steps else tf.constant(1.0)
+        since = step - float(self.start_step)
+        power = tf.maximum(0.0, 1.0 - since / float(self.fade_steps)) if self.fade_steps else tf.constant(1.0)
+        power = tf.where(since >= 0.0, power, 0.0)
         return rate * tf.pow(float(max(self.age, 1)), -power * self.exponent)
 
-    def get_config(self):
-        return {"age": self.age, "fade_steps": self.fade_steps, "exponent": self.exponent}  # the optimizer's rate is rebuilt, never saved
+    def get_config(self):  # the optimizer's rate is rebuilt, never saved
+        return {"age": self.age, "fade_steps": self.fade_steps, "exponent": self.exponent, "start_step": self.start_step}
 
 
 def _optimizer(rate: float, total_updates: int, schedule: str, device: str | None, variables,
-               age: int = 0, fade_updates: int = 0, exponent: float = 1.0):
+               age: int = 0, fade_updates: int = 0, exponent: float = 1.0, exact_updates: int = 0):
     if schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(total_updates, 1))
     if age > 1:
-        rate = AgeScaledRate(rate, age, fade_updates, exponent)
+        rate = AgeScaledRate(rate, age, fade_updates, exponent, start_step=exact_updates)
     with tf.device(device or ""):
         optimizer = FusedAdam(rate)  # Keras' Adam in one kernel per variable: updates are memory-bound
         optimizer.build(variables)
@@ -113,9 +117,11 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     updates = total_ticks // pipeline.update_every
     method = resolved(pipeline.staleness, pipeline.engine)
     ages = gradient_ages if scales_rate_by_age(method) else [0] * K
-    fade = pipeline.age_fade_epochs * (total_ticks // train.epochs) // pipeline.update_every  # 0: never fades
+    epoch_updates = (total_ticks // train.epochs) // pipeline.update_every
+    fade = pipeline.age_fade_epochs * epoch_updates  # 0: never fades
+    exact = pipeline.warmup_epochs * epoch_updates if warms_up(method) else 0  # the backprop warm-up's updates
     stage_optimizers = [_optimizer(rate, updates, train.lr_schedule, d, s.trainable_variables, age, fade,
-                                   pipeline.age_exponent)
+                                   pipeline.age_exponent, exact)
                         for rate, s, d, age in zip(rates, staged.stages, devices, ages)]
     student_optimizer = _optimizer(train.student_learning_rate or train.learning_rate, total_ticks,
                                    train.lr_schedule, None, student.trainable_variables)
@@ -253,7 +259,7 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
         raise ProjnetError(f"train.batch_size={train.batch_size} is larger than the training split "
                            f"({len(splits.x_train)} rows)")
     total_ticks = train.epochs * ticks_per_epoch
-    warm = resolved(pipeline.staleness, pipeline.engine) == "bp_warmup"
+    warm = warms_up(resolved(pipeline.staleness, pipeline.engine))
     warm_ticks = pipeline.warmup_epochs * ticks_per_epoch if warm else 0
     # per tick, when asked; a warmed-up pipeline starts filling at tick warm_ticks
     updates = TickUpdates(pipeline.engine, K, total_ticks - warm_ticks, pipeline.update_every)

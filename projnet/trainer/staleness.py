@@ -23,6 +23,11 @@ the earlier the stage, the older and the more mismatched its gradient. The metho
 - "age_lr+weight_stash": both at once: each gradient exact for the sample and the weights it met, and
   applied with age_lr's per-stage rate. At K = 4 (seeds 0/1/2) it was 0.09-0.23 points closer to bp than
   age_lr alone on every seed; "stash" with age_lr was not (seed 0, README "Staleness at depth").
+- "age_lr+bp_warmup": bp_warmup's backprop epochs at the full rate, then age_lr's rates for the pipeline:
+  the early stages, whose steps age_lr shrinks most, keep the features backprop gave them instead of
+  staying near their initialisation. At K = 8 (1024x10, seeds 0/1/2) 2.32 / 2.13 / 1.76 points behind bp with
+  `pipeline.age_exponent=1` against age_lr's 3.84, at K = 4 0.92 against 1.37 (README, "A backprop
+  start at depth"); it spends its warm-up epochs at bp's speed, so `auto` stays age_lr.
 `bp` has no stale gradient and `dni`'s stages update from a synthetic gradient of the very sample they
 forward: both refuse a method (`refusal`). No TensorFlow here: the config check reads this module
 before TensorFlow starts; the rate schedule itself is `AgeScaledRate` in trainer/pipeline_training.py.
@@ -43,6 +48,11 @@ def stashes(method: str) -> tuple[bool, bool]:
     parts = method.split("+")
     weights = "weight_stash" in parts
     return weights or "stash" in parts, weights
+
+
+def warms_up(method: str) -> bool:
+    """Whether a resolved method trains its first `pipeline.warmup_epochs` with exact backprop (bp_warmup's part)."""
+    return "bp_warmup" in method.split("+")
 
 
 def gradient_age(engine: str, stages: int, k: int) -> int:

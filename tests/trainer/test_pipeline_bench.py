@@ -83,7 +83,8 @@ def test_pipeline_bench_refuses_zero_repeats():
     (["--engines", "bp,dni+age_lr"], "error: pipeline.staleness=age_lr corrects stale gradients, and "
                                      "pipeline.engine=dni has none"),
     (["--engines", "sideways+pipemare"], "error: --engines takes a comma list of bp, sideways, dni, each optionally "
-                                         "+METHOD (age_lr, bp_warmup, stash, weight_stash, age_lr+weight_stash). Received: 'sideways+pipemare'"),
+                                         "+METHOD (age_lr, bp_warmup, stash, weight_stash, age_lr+weight_stash, age_lr+bp_warmup). "
+                                         "Received: 'sideways+pipemare'"),
     (["--engines", "sideways+bp_warmup", "--epochs", "2", "--warmup-epochs", "2"],
      "error: --warmup-epochs 2 of backprop leave none of --epochs 2 to the pipeline"),
 ])

@@ -46,7 +46,8 @@ def test_sideways_run_end_to_end(tmp_path):
     (["--engine", "bp", "--stages", "2", "--set", "pipeline.staleness=bp_warmup"], 2,
      "pipeline.engine=bp has none: exact backprop applies every gradient to the weights it was taken at"),
     (["--engine", "sideways", "--set", "pipeline.staleness=pipemare"], 2,
-     "pipeline.staleness must be one of: auto, none, age_lr, bp_warmup, stash, weight_stash, age_lr+weight_stash"),
+     "pipeline.staleness must be one of: auto, none, age_lr, bp_warmup, stash, weight_stash, age_lr+weight_stash, "
+     "age_lr+bp_warmup"),
     (["--engine", "sideways", "--set", "pipeline.staleness=bp_warmup", "--set", "train.epochs=3",
       "--set", "pipeline.warmup_epochs=3"], 2,
      "pipeline.warmup_epochs=3 backprop epochs leave none of train.epochs=3 to the pipeline; use fewer than 3"),

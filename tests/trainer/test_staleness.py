@@ -7,7 +7,7 @@ from projnet.config import DataConfig, ProjectionConfig, StudentConfig
 from projnet.data import DatasetSplits, load_dataset
 from projnet.projection.student import build_student
 from projnet.trainer.pipeline_training import train_pipelined
-from projnet.trainer.staleness import gradient_age, refusal, scales_rate_by_age, stashes
+from projnet.trainer.staleness import gradient_age, refusal, scales_rate_by_age, stashes, warms_up
 from tests.trainer.test_pipeline_engines import CPUS, _batches, _config, _engine
 
 
@@ -32,6 +32,9 @@ def test_gradient_ages_follow_the_sideways_schedule():
         (False, False), (False, False), (True, False), (True, True), (True, True)]
     assert [scales_rate_by_age(m) for m in ("none", "age_lr", "weight_stash", "age_lr+weight_stash")] == [
         False, True, False, True]
+    assert [warms_up(m) for m in ("none", "age_lr", "bp_warmup", "age_lr+bp_warmup", "age_lr+weight_stash")] == [
+        False, False, True, True, False]
+    assert scales_rate_by_age("age_lr+bp_warmup") and stashes("age_lr+bp_warmup") == (False, False)
 
 
 def test_age_lr_divides_each_stage_rate_by_a_power_of_its_age_and_fades_over_the_warmup(digits):
@@ -60,6 +63,22 @@ def test_age_lr_divides_each_stage_rate_by_a_power_of_its_age_and_fades_over_the
     assert [float(o.learning_rate) for o in plain.parts.stage_optimizers] == pytest.approx([1e-3] * 3)
 
 
+def test_age_lr_after_a_bp_warmup_scales_only_the_pipeline_updates(digits):
+    """age_lr+bp_warmup: the warm-up's backprop updates (20 a epoch here) at the full rate, then age_lr's."""
+    config = _config("sideways", 3, epochs=3, learning_rate=1e-3, staleness="age_lr+bp_warmup", warmup_epochs=1)
+    engine, _ = _engine(config, digits, ticks=60)
+
+    def rates(step: int) -> list[float]:
+        for optimizer in engine.parts.stage_optimizers:
+            optimizer.iterations.assign(step)
+        return [float(optimizer.learning_rate) for optimizer in engine.parts.stage_optimizers]
+
+    np.testing.assert_allclose(rates(0), [1e-3] * 3, rtol=1e-6)
+    np.testing.assert_allclose(rates(19), [1e-3] * 3, rtol=1e-6)
+    np.testing.assert_allclose(rates(20), [1e-3 / 16, 1e-3 / 4, 1e-3], rtol=1e-6)  # ages 4, 2, 0; exponent 2
+    np.testing.assert_allclose(rates(59), [1e-3 / 16, 1e-3 / 4, 1e-3], rtol=1e-6)
+
+
 def _train(config, digits):
     student = build_student(64, 10, ProjectionConfig(), StudentConfig(hidden=[16]), digits.x_train.mean(axis=0))
     return train_pipelined(config, digits, student, CPUS[:config.pipeline.stages], show_progress=False)
@@ -75,6 +94,9 @@ def test_bp_warmup_is_backprop_for_its_epochs_then_the_pipeline(digits):
     assert first != sideways.history.epochs[0]
     assert second["loss"] != bp.history.epochs[1]["loss"] and second["loss"] != sideways.history.epochs[1]["loss"]
     assert warmed.samples_per_s > 0  # its pipeline epoch is on the clock when it is the run's last
+    scaled = _train(_config("sideways", 2, epochs=2, staleness="age_lr+bp_warmup", warmup_epochs=1), digits)
+    assert scaled.history.epochs[0] == first  # the warm-up is backprop at the full rate either way
+    assert scaled.history.epochs[1]["loss"] != second["loss"]  # then stage 0 steps at 1/4 of the rate
 
 
 def test_stash_takes_each_gradient_at_its_own_sample_on_a_moving_stream(digits):
