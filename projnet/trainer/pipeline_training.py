@@ -82,6 +82,11 @@ class AgeScaledRate(keras.optimizers.schedules.LearningRateSchedule):
         return {"age": self.age, "fade_steps": self.fade_steps, "exponent": self.exponent, "start_step": self.start_step}
 
 
+def warmup_ticks(pipeline, method: str, ticks_per_epoch: int) -> int:
+    """The ticks a run trains with exact backprop before its pipeline starts (bp_warmup's part; else 0)."""
+    return pipeline.warmup_epochs * ticks_per_epoch if warms_up(method) else 0
+
+
 def _optimizer(rate: float, total_updates: int, schedule: str, device: str | None, variables,
                age: int = 0, fade_updates: int = 0, exponent: float = 1.0, exact_updates: int = 0):
     if schedule == "cosine":
@@ -117,9 +122,10 @@ def assemble_engine(config: RunConfig, num_features: int, num_classes: int, imag
     updates = total_ticks // pipeline.update_every
     method = resolved(pipeline.staleness, pipeline.engine)
     ages = gradient_ages if scales_rate_by_age(method) else [0] * K
-    epoch_updates = (total_ticks // train.epochs) // pipeline.update_every
-    fade = pipeline.age_fade_epochs * epoch_updates  # 0: never fades
-    exact = pipeline.warmup_epochs * epoch_updates if warms_up(method) else 0  # the backprop warm-up's updates
+    ticks_per_epoch = total_ticks // train.epochs
+    fade = pipeline.age_fade_epochs * ticks_per_epoch // pipeline.update_every  # 0: never fades
+    # the backprop warm-up's updates, one every update_every ticks (schedule.updates_at), at the full rate
+    exact = warmup_ticks(pipeline, method, ticks_per_epoch) // pipeline.update_every
     stage_optimizers = [_optimizer(rate, updates, train.lr_schedule, d, s.trainable_variables, age, fade,
                                    pipeline.age_exponent, exact)
                         for rate, s, d, age in zip(rates, staged.stages, devices, ages)]
@@ -259,8 +265,7 @@ def train_pipelined(config: RunConfig, splits: DatasetSplits, student: keras.Mod
         raise ProjnetError(f"train.batch_size={train.batch_size} is larger than the training split "
                            f"({len(splits.x_train)} rows)")
     total_ticks = train.epochs * ticks_per_epoch
-    warm = warms_up(resolved(pipeline.staleness, pipeline.engine))
-    warm_ticks = pipeline.warmup_epochs * ticks_per_epoch if warm else 0
+    warm_ticks = warmup_ticks(pipeline, resolved(pipeline.staleness, pipeline.engine), ticks_per_epoch)
     # per tick, when asked; a warmed-up pipeline starts filling at tick warm_ticks
     updates = TickUpdates(pipeline.engine, K, total_ticks - warm_ticks, pipeline.update_every)
     engine, groups = assemble_engine(config, splits.num_features, splits.num_classes, splits.image_shape, student,
